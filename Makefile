@@ -11,7 +11,7 @@ PM_OUT := build/papermill
 # with GCNREC_SMALL=1 (the same small settings) and compares the `# NBVAL_CHECK_OUTPUT` cells.
 export MPLBACKEND := Agg
 
-.PHONY: install data book test lint typecheck unit notebooks nbval book-render clean
+.PHONY: install data book test lint typecheck unit notebooks nbval book-render gpu-notebooks clean
 
 install: $(VENV)/.installed
 
@@ -38,7 +38,7 @@ typecheck: install
 	$(VENV)/bin/mypy
 
 unit: install
-	$(PY) -m pytest tests -q
+	$(PY) -m pytest tests -q --ignore=tests/notebooks
 
 notebooks: data
 	mkdir -p $(PM_OUT)
@@ -46,18 +46,27 @@ notebooks: data
 	  echo "papermill $$nb"; \
 	  $(VENV)/bin/papermill --no-progress-bar -k python3 -p small True $$nb $(PM_OUT)/$$(basename $$nb); \
 	done
-	$(PY) -m pytest tests/test_notebooks.py -q
+	$(PY) -m pytest tests/notebooks -q
 
 nbval: data
-	GCNREC_SMALL=1 $(PY) -m pytest --nbval-lax --nbval-current-env -p no:randomly \
+	GCNREC_SMALL=1 $(PY) -m pytest --nbval-lax --nbval-current-env \
 	  -o filterwarnings= $(NOTEBOOKS) -q
 
 book-render: install
 	mkdir -p build
 	sed 's/^\(\s*execute_notebooks:\).*/\1 "off"/' _config.yml > build/_config_render.yml
-	$(VENV)/bin/jupyter-book build . --config build/_config_render.yml --warningiserror --keep-going
+	$(VENV)/bin/jupyter-book build . --config build/_config_render.yml --all --warningiserror --keep-going
 
 test: lint typecheck unit notebooks nbval book-render
+
+# On a CUDA machine (GCNREC_DEVICE=cuda): every chapter with its full parameters, then nbval.
+gpu-notebooks: data
+	mkdir -p $(PM_OUT)
+	set -e; for nb in $(NOTEBOOKS); do \
+	  $(VENV)/bin/papermill --no-progress-bar -k python3 $$nb $(PM_OUT)/$$(basename $$nb); \
+	done
+	$(PY) -m pytest tests/notebooks -q
+	$(PY) -m pytest --nbval-lax --nbval-current-env -o filterwarnings= $(NOTEBOOKS) -q
 
 clean:
 	rm -rf _build build

@@ -132,6 +132,8 @@ def download(url: str, dest: Path, *, sha256: str, size: int | None = None) -> P
                 with urllib.request.urlopen(url, timeout=60) as response:
                     shutil.copyfileobj(response, out)
             except (urllib.error.URLError, OSError) as err:
+                if isinstance(err, urllib.error.HTTPError):
+                    err.close()  # an HTTP error holds the open response
                 raise DataError(
                     f"could not download {url} ({err}). If this machine is offline, download "
                     "the file elsewhere and set GCNREC_DATA_DIR to a directory holding "
@@ -152,7 +154,10 @@ def download(url: str, dest: Path, *, sha256: str, size: int | None = None) -> P
 
 
 def obtain_ml100k(
-    data_dir: str | Path | None = None, *, download_if_missing: bool = True, url: str = ML100K_URL
+    data_dir: str | Path | None = None,
+    *,
+    download_if_missing: bool = True,
+    url: str | None = None,
 ) -> Path:
     """Return the directory holding the extracted MovieLens-100K files.
 
@@ -161,6 +166,7 @@ def obtain_ml100k(
     GroupLens into ``data_dir``, verifies size, sha256 and md5, and extracts it.
     Either way the sha256 of ``u.data``, ``u.item`` and ``u.user`` is checked.
     """
+    url = url or ML100K_URL
     root = Path(data_dir).expanduser() if data_dir is not None else default_data_dir()
     folder = root / "ml-100k"
     if not (folder / "u.data").exists():

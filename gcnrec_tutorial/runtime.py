@@ -32,6 +32,6 @@ def resolve_device(device: str | torch.device = "auto") -> torch.device:
 def seed_everything(seed: int) -> torch.Generator:
     """Seed Python, NumPy and PyTorch; return a CPU ``torch.Generator`` seeded too."""
     random.seed(seed)
-    np.random.seed(seed)
+    np.random.seed(seed)  # noqa: NPY002 - seeds legacy np.random users too
     torch.manual_seed(seed)
     return torch.Generator().manual_seed(seed)

@@ -37,7 +37,7 @@ class Split:
 
 
 def canonical_split(data: MovieLens100K, name: str = "u1") -> Split:
-    """Read ``<name>.base`` / ``<name>.test``; ``valid`` is empty (hold out from train if needed)."""
+    """Read ``<name>.base`` / ``<name>.test``; ``valid`` is empty (hold out from train)."""
     if name not in CANONICAL:
         raise DataError(f"unknown canonical split {name!r}; choose one of {', '.join(CANONICAL)}")
     train = to_index(data, read_ratings(data.root / f"{name}.base"))
@@ -110,7 +110,7 @@ def cold_item_split(
         raise ValueError(f"fraction must be in (0, 1), got {fraction}")
     rng = np.random.default_rng(seed)
     items = np.unique(ratings["item"].to_numpy())
-    held = rng.permutation(items)[: int(round(fraction * len(items)))]
+    held = rng.permutation(items)[: round(fraction * len(items))]
     valid_items, test_items = np.sort(held[: len(held) // 2]), np.sort(held[len(held) // 2 :])
     item = ratings["item"].to_numpy()
     split = _from_masks(

@@ -1,0 +1,50 @@
+"""Tests for gcnrec_tutorial.notebook (record / read back) and runtime."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import torch
+
+from gcnrec_tutorial import notebook, runtime
+
+
+def test_record_roundtrip(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    outputs = [
+        {"output_type": "display_data", "data": {notebook.MIMETYPE: {"name": "n", "value": 3}}},
+        {"output_type": "stream", "text": "hello"},
+    ]
+    nb = {"cells": [{"cell_type": "code", "outputs": outputs}, {"cell_type": "markdown"}]}
+    path = tmp_path / "x.ipynb"
+    path.write_text(json.dumps(nb))
+    assert notebook.read_records(path) == {"n": 3}
+
+
+def test_record_rejects_unserialisable() -> None:
+    with pytest.raises(TypeError):
+        notebook.record("bad", object())
+
+
+def test_small_run(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GCNREC_SMALL", "1")
+    assert notebook.small_run()
+    monkeypatch.setenv("GCNREC_SMALL", "0")
+    assert not notebook.small_run()
+
+
+def test_resolve_device(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GCNREC_DEVICE", "cpu")
+    assert runtime.resolve_device("auto") == torch.device("cpu")
+    assert runtime.resolve_device("cpu") == torch.device("cpu")
+    if not torch.cuda.is_available():
+        with pytest.raises(RuntimeError, match="CUDA is not available"):
+            runtime.resolve_device("cuda")
+
+
+def test_seed_everything_repeats() -> None:
+    runtime.seed_everything(5)
+    a = torch.rand(3)
+    runtime.seed_everything(5)
+    assert torch.equal(a, torch.rand(3))
