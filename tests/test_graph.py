@@ -1,0 +1,163 @@
+"""Tests for gcnrec_tutorial.graph: the bipartite graph, its normalisation and enhancement."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+import torch
+from torch_geometric.nn import LGConv
+from torch_geometric.nn.conv.gcn_conv import gcn_norm
+
+from gcnrec_tutorial import data, graph, splits
+
+
+def frame(pairs: list[tuple[int, int]]) -> pd.DataFrame:
+    return pd.DataFrame(pairs, columns=["user", "item"])
+
+
+# Users 0..2, items 0..3; item 3 and user 2 have no interaction (isolated nodes).
+PAIRS = [(0, 0), (0, 1), (1, 1), (1, 2)]
+
+
+@pytest.fixture
+def small() -> graph.BipartiteGraph:
+    return graph.build_graph(frame(PAIRS), num_users=3, num_items=4)
+
+
+def test_edge_index_has_both_directions(small: graph.BipartiteGraph) -> None:
+    edges = set(map(tuple, small.edge_index.T.tolist()))
+    expected = {(u, 3 + i) for u, i in PAIRS} | {(3 + i, u) for u, i in PAIRS}
+    assert edges == expected
+    assert small.num_nodes == 7
+    assert small.degree.tolist() == [2, 2, 0, 1, 2, 1, 0]
+
+
+def test_adjacency_hand_computed(small: graph.BipartiteGraph) -> None:
+    dense = small.adj.to_dense()
+    # A_hat[u0, i1] = 1 / sqrt(deg(u0) deg(i1)) = 1 / sqrt(2 * 2)
+    assert dense[0, 3 + 1].item() == pytest.approx(0.5)
+    assert dense[0, 3 + 0].item() == pytest.approx(1 / 2**0.5)
+    assert dense[1, 3 + 2].item() == pytest.approx(1 / 2**0.5)
+    assert int((dense != 0).sum()) == 2 * len(PAIRS)
+
+
+def test_adjacency_symmetric_with_spectrum_in_unit_interval(small: graph.BipartiteGraph) -> None:
+    dense = small.adj.to_dense().double()
+    torch.testing.assert_close(dense, dense.T)
+    eig = torch.linalg.eigvalsh(dense)
+    assert eig.min() >= -1 - 1e-9 and eig.max() <= 1 + 1e-9
+    # A bipartite graph's spectrum is symmetric and reaches +-1 on every connected part.
+    assert eig.max().item() == pytest.approx(1.0)
+    assert eig.min().item() == pytest.approx(-1.0)
+
+
+def test_isolated_nodes_give_zero_rows_not_nan(small: graph.BipartiteGraph) -> None:
+    dense = small.adj.to_dense()
+    assert torch.isfinite(dense).all()
+    assert dense[2].abs().sum() == 0 and dense[3 + 3].abs().sum() == 0
+    out = small.adj @ torch.randn(7, 5)
+    assert torch.isfinite(out).all() and out[2].abs().sum() == 0
+
+
+def test_propagation_equals_pyg_lgconv(small: graph.BipartiteGraph) -> None:
+    x = torch.randn(small.num_nodes, 8, generator=torch.Generator().manual_seed(0))
+    ours = torch.sparse.mm(small.adj, x)
+    theirs = LGConv(normalize=True)(x, small.edge_index)
+    torch.testing.assert_close(ours, theirs, atol=1e-6, rtol=0)
+
+
+def test_values_equal_pyg_gcn_norm(small: graph.BipartiteGraph) -> None:
+    edge_index, weight = gcn_norm(
+        small.edge_index, None, small.num_nodes, add_self_loops=False, flow="source_to_target"
+    )
+    assert weight is not None
+    theirs = torch.sparse_coo_tensor(
+        edge_index, weight, small.adj.shape, check_invariants=True
+    ).coalesce()
+    torch.testing.assert_close(small.adj.indices(), theirs.indices())
+    torch.testing.assert_close(small.adj.values(), theirs.values(), atol=1e-6, rtol=0)
+
+
+def test_seen_matrix_hand_example() -> None:
+    seen = graph.seen_matrix(frame(PAIRS), 3, 4)
+    expected = torch.tensor(
+        [[True, True, False, False], [False, True, True, False], [False, False, False, False]]
+    )
+    assert torch.equal(seen, expected)
+
+
+def test_knn_edges_hand_example() -> None:
+    # Row 0 points along x, row 1 almost along x, row 2 along y, row 3 along -x.
+    x = torch.tensor([[1.0, 0.0], [2.0, 0.2], [0.0, 1.0], [-1.0, 0.0]])
+    edges = graph.knn_edges(x, 1)
+    assert edges.tolist() == [[0, 1, 2], [1, 0, 1]]  # row 3 has only negative similarities
+    edges = graph.knn_edges(x, 2, min_similarity=-2.0)
+    assert edges.tolist() == [[0, 0, 1, 1, 2, 2, 3, 3], [1, 2, 0, 2, 1, 0, 2, 1]]
+    # With the dot product the long vector 1 wins for everyone.
+    assert graph.knn_edges(x, 1, metric="dot", min_similarity=-10).tolist()[1] == [1, 0, 1, 2]
+
+
+def test_knn_edges_rejects_bad_k_and_metric() -> None:
+    with pytest.raises(ValueError, match=r"k must be in 1\.\.2"):
+        graph.knn_edges(torch.eye(3), 3)
+    with pytest.raises(ValueError, match="metric"):
+        graph.knn_edges(torch.eye(3), 1, metric="l2")  # type: ignore[arg-type]
+
+
+def test_cooccurrence_knn_hand_example() -> None:
+    # Items: 0 by users {0, 1}; 1 by {0, 1, 2}; 2 by {2}; 3 by nobody.
+    train = frame([(0, 0), (1, 0), (0, 1), (1, 1), (2, 1), (2, 2)])
+    # Jaccard: J(0,1) = 2/3, J(0,2) = 0, J(1,2) = 1/3.
+    edges = graph.cooccurrence_knn(train, 3, 4, side="item", k=1)
+    assert edges.tolist() == [[0, 1, 2], [1, 0, 1]]
+    edges = graph.cooccurrence_knn(train, 3, 4, side="item", k=2)
+    assert edges.tolist() == [[0, 1, 1, 2], [1, 0, 2, 1]]  # zero-overlap pairs dropped
+    # Users: 0 by {0, 1}; 1 by {0, 1}; 2 by {1, 2}. Cosine(0, 1) = 1, cosine(0, 2) = 1/2.
+    edges = graph.cooccurrence_knn(train, 3, 4, side="user", k=1, metric="cosine")
+    assert edges.tolist() == [[0, 1, 2], [1, 0, 0]]
+
+
+def test_enhance_adds_symmetric_edges_and_renormalises(small: graph.BipartiteGraph) -> None:
+    item_item = torch.tensor([[0, 2], [1, 1]])  # items 0-1 and 2-1
+    user_user = torch.tensor([[0], [1]])
+    enhanced = graph.enhance(small, user_user=user_user, item_item=item_item)
+    assert graph.edge_counts(enhanced) == {"user_item": 8, "user_user": 2, "item_item": 4}
+    assert graph.edge_counts(small) == {"user_item": 8, "user_user": 0, "item_item": 0}
+    edges = set(map(tuple, enhanced.edge_index.T.tolist()))
+    assert {(3, 4), (4, 3), (5, 4), (4, 5), (0, 1), (1, 0)} <= edges
+    dense = enhanced.adj.to_dense()
+    torch.testing.assert_close(dense, dense.T)
+    assert enhanced.degree[3 + 1].item() == 4  # item 1: users 0, 1 and items 0, 2
+    theirs = LGConv(normalize=True)(torch.eye(7), enhanced.edge_index)
+    torch.testing.assert_close(dense, theirs, atol=1e-6, rtol=0)
+    # Duplicates (the same pair twice, or both directions) are merged.
+    again = graph.enhance(enhanced, item_item=torch.tensor([[1, 0], [0, 1]]))
+    assert torch.equal(again.edge_index, enhanced.edge_index)
+
+
+def test_enhance_rejects_node_ids(small: graph.BipartiteGraph) -> None:
+    with pytest.raises(ValueError, match=r"item_item ids must be in 0\.\.3"):
+        graph.enhance(small, item_item=torch.tensor([[3], [4]]))
+    with pytest.raises(ValueError, match=r"shape \(2, E\)"):
+        graph.enhance(small, user_user=torch.tensor([0, 1]))
+
+
+def test_real_graph_holds_only_training_edges(real: data.MovieLens100K) -> None:
+    split = splits.ratio_split(real.ratings, seed=0)
+    g = graph.build_graph(split.train, real.num_users, real.num_items)
+    assert g.edge_index.shape == (2, 2 * len(split.train))
+    nodes = real.num_users + real.num_items
+    present = set((g.edge_index[0] * nodes + g.edge_index[1]).tolist())
+    for held in (split.valid, split.test):
+        u, i = graph.interaction_tensors(held)
+        keys = u * nodes + (i + real.num_users)
+        assert not present & set(keys.tolist())
+        assert not present & set(((i + real.num_users) * nodes + u).tolist())
+    # Enhancement keeps the interaction edges exactly as they were.
+    item_item = graph.cooccurrence_knn(
+        split.train, real.num_users, real.num_items, side="item", k=5
+    )
+    enhanced = graph.enhance(g, item_item=item_item)
+    assert graph.edge_counts(enhanced)["user_item"] == 2 * len(split.train)
+    ui = enhanced.edge_index[:, (enhanced.edge_index < real.num_users).sum(0) == 1]
+    assert torch.equal(ui.sort(dim=1).values, g.edge_index.sort(dim=1).values)
