@@ -1,0 +1,44 @@
+"""Chapter 4 (graph convolutions): the numbers the papermill run recorded."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.notebooks.conftest import records_of
+
+MODELS = ("mf", "gcn", "lightgcn")
+
+
+@pytest.fixture(scope="module")
+def rec() -> dict:
+    return records_of("04_gcn_layers")
+
+
+def test_split_and_reference_checks(rec: dict) -> None:
+    assert sum(rec["split_sizes"].values()) == 100_000
+    assert rec["gcn_layer_max_diff"] < 1e-5
+    assert rec["lightgcn_max_diff"] < 1e-6
+
+
+def test_every_user_is_evaluated_on_full_ranking(rec: dict) -> None:
+    for name in MODELS:
+        assert rec[f"num_test_users_{name}"] == 943
+
+
+def test_test_metrics_are_consistent(rec: dict) -> None:
+    for name in MODELS:
+        m = rec[f"test_{name}"]
+        assert 0 < m["ndcg@10"] <= 1 and 0 < m["recall@10"] <= m["recall@20"] <= 1
+    # even a few epochs beat random ranking (NDCG@10 about 0.01) by far
+    assert rec["test_lightgcn"]["ndcg@10"] > 0.05
+
+
+def test_depth_sweep_covers_zero_to_four_layers(rec: dict) -> None:
+    assert len(rec["depth_valid_ndcg"]) == len(rec["depth_test_ndcg"]) == 5
+    assert all(0 < v <= 1 for v in rec["depth_valid_ndcg"] + rec["depth_test_ndcg"])
+
+
+def test_propagation_makes_users_alike(rec: dict) -> None:
+    cosine = rec["user_cosine_by_steps"]
+    assert len(cosine) == 9 and cosine[-1] > cosine[0]
+    assert rec["best_depth"] in range(5)

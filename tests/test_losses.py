@@ -1,0 +1,51 @@
+"""Losses against values computed by hand."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+
+from gcnrec_tutorial.losses import bpr_loss, l2_penalty, mse_loss
+
+
+def test_bpr_by_hand() -> None:
+    pos, neg = torch.tensor([2.0, 0.5, -1.0]), torch.tensor([1.0, 0.5, 1.0])
+    # differences 1, 0, -2: -mean(log sigmoid(d))
+    expected = (
+        -(math.log(1 / (1 + math.exp(-1))) + math.log(0.5) + math.log(1 / (1 + math.exp(2)))) / 3
+    )
+    assert bpr_loss(pos, neg).item() == pytest.approx(expected, rel=1e-6)
+
+
+def test_bpr_limits_and_stability() -> None:
+    assert bpr_loss(torch.zeros(4), torch.zeros(4)).item() == pytest.approx(math.log(2))
+    # a huge wrong-way margin stays finite (log(sigmoid(-200)) would be -inf in float32)
+    assert bpr_loss(torch.tensor([-100.0]), torch.tensor([100.0])).item() == pytest.approx(200.0)
+    assert bpr_loss(torch.tensor([100.0]), torch.tensor([-100.0])).item() == pytest.approx(0.0)
+    with pytest.raises(ValueError, match="same shape"):
+        bpr_loss(torch.zeros(3), torch.zeros(2))
+
+
+def test_bpr_gradient_by_hand() -> None:
+    pos = torch.tensor([1.0, 0.0], requires_grad=True)
+    bpr_loss(pos, torch.zeros(2)).backward()
+    # d/ds -log sigmoid(s) / B = -(1 - sigmoid(s)) / B
+    expected = torch.tensor([-(1 - 1 / (1 + math.exp(-1))) / 2, -0.5 / 2])
+    assert pos.grad is not None and torch.allclose(pos.grad, expected)
+
+
+def test_l2_penalty_lightgcn_convention_by_hand() -> None:
+    users = torch.tensor([[1.0, 2.0], [0.0, 1.0]])  # squared norms 5, 1
+    items = torch.tensor([[3.0, 0.0], [1.0, 1.0], [0.0, 0.0], [2.0, 0.0]])  # 9, 2, 0, 4
+    value = l2_penalty([users, items], batch_size=2, weight=1e-2)
+    assert value.item() == pytest.approx(1e-2 * 0.5 * (5 + 1 + 9 + 2 + 0 + 4) / 2)
+    assert l2_penalty([], batch_size=2, weight=1.0).item() == 0.0
+    with pytest.raises(ValueError, match="batch_size"):
+        l2_penalty([users], batch_size=0, weight=1.0)
+
+
+def test_mse_by_hand() -> None:
+    pred, target = torch.tensor([3.0, 4.5, 1.0]), torch.tensor([4, 4, 1])
+    assert mse_loss(pred, target).item() == pytest.approx((1 + 0.25 + 0) / 3)
