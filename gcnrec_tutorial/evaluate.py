@@ -115,9 +115,9 @@ def evaluate_ranking(
         device: see :func:`gcnrec_tutorial.runtime.resolve_device`.
 
     Returns:
-        ``{"recall@10": ..., "ndcg@10": ..., "precision@10": ..., "hit@10": ...,
-        "mrr@10": ..., ..., "num_users": n}``: means over the ``n`` users that
-        have at least one relevant (candidate) item.
+        A dict with keys ``recall@K``, ``ndcg@K``, ``precision@K``, ``hit@K`` and
+        ``mrr@K`` for each ``K`` in ``ks`` (means over the users that have at least
+        one relevant candidate item) and ``num_users``, the number of those users.
     """
     dev = resolve_device(device)
     num_items = graph.num_items

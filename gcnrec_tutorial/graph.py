@@ -160,8 +160,9 @@ def cooccurrence_knn(
     With ``R`` the ``(U, I)`` 0/1 matrix of TRAINING interactions, two items are
     compared through their columns ``r_i, r_j`` (two users through their rows):
 
-    $$ \text{jaccard}(i, j) = \frac{|r_i \cap r_j|}{|r_i \cup r_j|}, \qquad
-       \text{cosine}(i, j) = \frac{|r_i \cap r_j|}{\sqrt{|r_i|\,|r_j|}}. $$
+    .. math::
+        \text{jaccard}(i, j) = \frac{|r_i \cap r_j|}{|r_i \cup r_j|}, \qquad
+        \text{cosine}(i, j) = \frac{|r_i \cap r_j|}{\sqrt{|r_i|\,|r_j|}}.
 
     Pairs that share nobody get no edge. The ``(N, N)`` similarity is dense:
     fine for MovieLens-100K (1,682 items), not for millions of nodes.

@@ -293,7 +293,8 @@ def load_encoder(
 def mean_pool(hidden: Tensor, attention_mask: Tensor) -> Tensor:
     r"""Average the token states of the real tokens, ignoring padding.
 
-    $$ e = \frac{\sum_t m_t h_t}{\max(1, \sum_t m_t)} $$
+    .. math::
+        e = \frac{\sum_t m_t h_t}{\max(1, \sum_t m_t)}
 
     Args:
         hidden: ``(B, T, d)`` last hidden states.
