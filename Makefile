@@ -9,7 +9,6 @@ NOTEBOOKS := $(sort $(wildcard notebooks/[0-9][0-9]_*.ipynb))
 PM_OUT := build/papermill
 # Papermill runs every chapter with CI-sized parameters; nbval runs the committed ones
 # with GCNREC_SMALL=1 (the same small settings) and compares the `# NBVAL_CHECK_OUTPUT` cells.
-export MPLBACKEND := Agg
 
 .PHONY: install data book test lint typecheck unit notebooks nbval book-render gpu-notebooks clean
 
