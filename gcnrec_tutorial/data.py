@@ -88,13 +88,16 @@ class MovieLens100K:
         return {int(r): int(u) for u, r in zip(self.users.index, self.users["raw_id"], strict=True)}
 
 
-def default_data_dir() -> Path:
-    """Return ``$GCNREC_DATA_DIR`` if set, else ``$XDG_CACHE_HOME/gcnrec_tutorial``."""
-    env = os.environ.get("GCNREC_DATA_DIR")
-    if env:
-        return Path(env).expanduser()
+def cache_root() -> Path:
+    """Return ``$XDG_CACHE_HOME/gcnrec_tutorial`` (``~/.cache/gcnrec_tutorial`` by default)."""
     cache = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
     return Path(cache) / "gcnrec_tutorial"
+
+
+def default_data_dir() -> Path:
+    """Return ``$GCNREC_DATA_DIR`` if set, else :func:`cache_root`."""
+    env = os.environ.get("GCNREC_DATA_DIR")
+    return Path(env).expanduser() if env else cache_root()
 
 
 def file_digest(path: Path, algorithm: str = "sha256") -> str:

@@ -40,7 +40,7 @@ from safetensors.torch import save_file
 from torch import Tensor, nn
 from tqdm import tqdm
 
-from .data import MovieLens100K, file_digest
+from .data import MovieLens100K, cache_root, file_digest
 from .runtime import resolve_device
 
 log = logging.getLogger(__name__)
@@ -134,12 +134,9 @@ def user_texts(
 
 
 def default_cache_dir() -> Path:
-    """Return ``$GCNREC_CACHE_DIR`` if set, else ``$XDG_CACHE_HOME/gcnrec_tutorial``."""
+    """Return ``$GCNREC_CACHE_DIR`` if set, else :func:`gcnrec_tutorial.data.cache_root`."""
     env = os.environ.get("GCNREC_CACHE_DIR")
-    if env:
-        return Path(env).expanduser()
-    cache = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(cache) / "gcnrec_tutorial"
+    return Path(env).expanduser() if env else cache_root()
 
 
 def minilm_archive() -> Path:
