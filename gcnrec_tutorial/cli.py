@@ -18,6 +18,13 @@ from . import data, splits
 
 Command = Callable[[argparse.Namespace], dict[str, Any]]
 
+EXAMPLES = """examples:
+  python -m gcnrec_tutorial info --json
+  python -m gcnrec_tutorial encode --neighbors "Star Wars (1977)" --k 5
+  python -m gcnrec_tutorial train --model lightgcn --split ratio --epochs 300 --out runs/lgcn
+  python -m gcnrec_tutorial recommend --run runs/lgcn --user 1 --k 10
+"""
+
 
 def cmd_info(args: argparse.Namespace) -> dict[str, Any]:
     """Dataset counts and split sizes (chapter 1)."""
@@ -283,7 +290,12 @@ def _add_common(p: argparse.ArgumentParser) -> None:
 
 
 def build_parser() -> tuple[argparse.ArgumentParser, dict[str, Command]]:
-    parser = argparse.ArgumentParser(prog="python -m gcnrec_tutorial", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="python -m gcnrec_tutorial",
+        description="The gcnrec-tutorial pipeline from the command line (see the book).",
+        epilog=EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     sub = parser.add_subparsers(dest="command", required=True)
     commands: dict[str, Command] = {}
 
