@@ -141,7 +141,7 @@ def train_epoch(
 
 def fit(
     model: Recommender, graph: BipartiteGraph, train: pd.DataFrame, valid: pd.DataFrame,
-    config: TrainConfig,
+    config: TrainConfig, *, candidate_items: Tensor | None = None,
 ) -> History:  # fmt: skip
     """Train ``model`` with BPR on ``train``; select the epoch on ``valid`` (chapter 4).
 
@@ -154,6 +154,10 @@ def fit(
             items masked). Empty (or no validation epoch reached) = the last
             epoch's weights are kept.
         config: the hyper-parameters.
+        candidate_items: ``(C,)`` item ids; validation ranks only these (passed
+            to :func:`~gcnrec_tutorial.evaluate.evaluate_ranking`). Chapter 5's
+            cold-start models select their epoch on the cold validation items.
+            ``None`` = all items.
 
     Returns:
         The :class:`History` (per-epoch rows, best epoch and score).
@@ -177,7 +181,10 @@ def fit(
         history.rows.append(row)
         if len(valid) == 0 or epoch % config.eval_every:
             continue
-        metrics = evaluate_ranking(model, graph, train, valid, ks=(config.k,), device=str(device))
+        metrics = evaluate_ranking(
+            model, graph, train, valid, ks=(config.k,), candidate_items=candidate_items,
+            device=str(device),
+        )  # fmt: skip
         score = metrics[f"ndcg@{config.k}"]
         row[f"valid_ndcg@{config.k}"] = score
         row[f"valid_recall@{config.k}"] = metrics[f"recall@{config.k}"]

@@ -193,3 +193,25 @@ def test_bad_config_is_an_error() -> None:
     train = make_frame(0)
     with pytest.raises(ValueError, match="epochs"):
         fit(MF(NU, NI), build_graph(train, NU, NI), train, train, TrainConfig(epochs=0))
+
+
+def test_validation_ranks_only_the_candidate_items() -> None:
+    # MF with d = 1, every user vector 1 and item i's vector i: s(u, i) = i for everyone.
+    # The best items overall (4, 5) are outside the candidates {1, 2, 3}.
+    train = pd.DataFrame({"user": [0, 1], "item": [0, 0]})
+    valid = pd.DataFrame({"user": [0, 1, 1], "item": [2, 3, 5]})
+    graph = build_graph(train, 2, 6)
+    model = MF(2, 6, embedding_dim=1)
+    with torch.no_grad():
+        model.user_embedding.weight.fill_(1.0)
+        model.item_embedding.weight.copy_(torch.arange(6.0).unsqueeze(1))
+    config = TrainConfig(epochs=1, lr=0.0, l2=0.0, k=3, device="cpu")  # lr 0: scores stay fixed
+    history = fit(model, graph, train, valid, config, candidate_items=torch.tensor([1, 2, 3]))
+    # candidates ranked 3, 2, 1: user 0 finds item 2 at rank 2, user 1 item 3 at rank 1
+    # (item 5 is not a candidate, so it is not relevant either)
+    expected = (1 / np.log2(3) + 1.0) / 2
+    assert history.best_score == pytest.approx(expected)
+    assert history.rows[0]["valid_recall@3"] == pytest.approx(1.0)
+    # over all items the ranking is 5, 4, 3: user 0 misses, user 1 hits at ranks 1 and 3
+    all_items = fit(model, graph, train, valid, config)
+    assert all_items.best_score == pytest.approx((1 + 0.5) / (1 + 1 / np.log2(3)) / 2)

@@ -46,3 +46,17 @@ def test_cold_start_table(rec: dict) -> None:
     # item popularity gives every cold item the same score: one order for everybody
     assert rec["cold_distinct_top1"]["item popularity"] == 1
     assert all(len(v) >= 1 for v in rec["cold_seed_ndcg20"].values())
+
+
+def test_cold_start_models_were_selected_on_validation(rec: dict) -> None:
+    # early stopping on the cold validation items: every trained model has a best epoch
+    trained = {"MF (ID only)", "LightGCN (ID only)", "text only", "early fusion", "gated fusion"}
+    assert trained <= set(rec["cold_best_epoch"])
+    assert all(epoch >= 1 for epoch in rec["cold_best_epoch"].values())
+    assert set(rec["cold_best_epoch"]).isdisjoint({"random", "item popularity", "genre popularity"})
+
+
+def test_ablation_records_training_length(rec: dict) -> None:
+    for row in rec["ablation"].values():
+        assert 1 <= row["best epoch"] <= row["epochs run"]
+    assert 0 <= rec["ablation_capped"] <= len(ABLATION)
