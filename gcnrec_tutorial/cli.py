@@ -154,13 +154,17 @@ def _rating_split(ds: data.MovieLens100K, *, seed: int) -> splits.Split:
     return rating_split(ds, seed=seed)
 
 
-def _candidate_items(args: argparse.Namespace, split: splits.Split) -> Any:
-    """Cold-item protocol (chapter 5): rank only the held-out test items; else all items."""
+def _candidate_items(args: argparse.Namespace, held_out: Any) -> Any:
+    """Cold-item protocol (chapter 5): rank only the held-out items of ``held_out``.
+
+    Validation ranks the cold validation items, test the cold test items; other
+    splits rank all items (``None``).
+    """
     import torch
 
     if args.split != "cold-items":
         return None
-    return torch.tensor(sorted(set(split.test["item"].tolist())), dtype=torch.long)
+    return torch.tensor(sorted(set(held_out["item"].tolist())), dtype=torch.long)
 
 
 def _train_rating(
@@ -174,12 +178,12 @@ def _train_rating(
     model = rating.RatingModel(ds.num_users, ds.num_items, global_mean=mean, encoder=encoder)
     history = rating.fit_rating(
         model, bipartite, split.train, split.valid, epochs=args.epochs, lr=args.lr,
-        reg=args.reg, patience=args.patience, seed=args.seed, device="cpu",
+        reg=args.reg, patience=args.patience, seed=args.seed, device=args.device,
     )  # fmt: skip
     # the ranking keys of chapter 4 too, items ranked by predicted rating
     ranking = evaluate.evaluate_ranking(
         rating.RatingRanker(model), bipartite, split.train, split.test, exclude=[split.valid],
-        device="cpu",
+        device=args.device,
     )  # fmt: skip
     result: dict[str, Any] = {
         "model": args.model,
@@ -222,10 +226,13 @@ def cmd_train(args: argparse.Namespace) -> dict[str, Any]:
         patience=args.patience, seed=args.seed, device=args.device,
         progress=not args.json and sys.stderr.isatty(),
     )  # fmt: skip
-    history = train.fit(model, bipartite, split.train, split.valid, config)
+    history = train.fit(
+        model, bipartite, split.train, split.valid, config,
+        candidate_items=_candidate_items(args, split.valid),
+    )  # fmt: skip
     test = evaluate.evaluate_ranking(
         model, bipartite, split.train, split.test, exclude=[split.valid], device=args.device,
-        candidate_items=_candidate_items(args, split),
+        candidate_items=_candidate_items(args, split.test),
     )  # fmt: skip
     result: dict[str, Any] = {
         "model": args.model,
@@ -245,10 +252,6 @@ def cmd_train(args: argparse.Namespace) -> dict[str, Any]:
         train.save_json(Path(args.out) / "metrics.json", {"config": settings, "test": result})
         result["out"] = str(args.out)
     return result
-
-
-def _reasons(row: dict[str, Any]) -> tuple[list[str], list[float]]:
-    return row["because"], row["similarity"]
 
 
 def cmd_recommend(args: argparse.Namespace) -> dict[str, Any]:
@@ -274,11 +277,13 @@ def cmd_recommend(args: argparse.Namespace) -> dict[str, Any]:
     rows = table.to_dict("records")
     listing: Any = rows
     if not args.json:
-        listing = {
-            f"{r['rank']}. {r['title']}": f"score {r['score']:.3f}; because you watched "
-            + "; ".join(f"{t} ({s:.2f})" for t, s in zip(*_reasons(r), strict=True))
-            for r in rows
-        }
+        listing = {}
+        for r in rows:
+            reasons = zip(r["because"], r["similarity"], strict=True)
+            listing[f"{r['rank']}. {r['title']}"] = (
+                f"score {r['score']:.3f}; because you watched "
+                + "; ".join(f"{t} ({s:.2f})" for t, s in reasons)
+            )
     return {"run": str(run), "model": settings["model"], "user": args.user, "top_k": listing}
 
 

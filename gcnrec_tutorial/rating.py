@@ -29,6 +29,7 @@ from .data import MovieLens100K
 from .graph import BipartiteGraph, interaction_tensors
 from .metrics import mae, rmse
 from .models import Recommender
+from .runtime import resolve_device
 
 log = logging.getLogger(__name__)
 
@@ -151,7 +152,7 @@ def fit_rating(
     model: RatingModel, graph: BipartiteGraph, train: pd.DataFrame, valid: pd.DataFrame, *,
     epochs: int = 200, lr: float = 0.01, reg: float = 0.05, weight_decay: float = 0.0,
     batch_size: int | None = None, patience: int = 20, seed: int = 0,
-    device: torch.device | str = "cpu",
+    device: torch.device | str = "auto",
 ) -> RatingHistory:  # fmt: skip
     r"""Train ``model`` with MSE on ``train``; keep the weights of the best validation RMSE.
 
@@ -177,6 +178,7 @@ def fit_rating(
     """
     if epochs <= 0:
         raise ValueError(f"epochs must be positive, got {epochs}")
+    device = resolve_device(device)
     model.to(device)
     graph = graph.to(device)
     users, items, ratings = (t.to(device) for t in rating_tensors(train))

@@ -72,9 +72,10 @@ def test_train_other_splits(split, tiny_dir, capsys):
 
 def test_cold_items_split_ranks_only_held_out_items(tiny, tiny_dir, capsys):
     args = argparse.Namespace(split="cold-items", seed=0)
-    split, _, test_items = splits.cold_item_split(tiny.ratings, seed=0)
-    assert cli._candidate_items(args, split).tolist() == test_items.tolist()
-    assert cli._candidate_items(argparse.Namespace(split="ratio"), split) is None
+    split, valid_items, test_items = splits.cold_item_split(tiny.ratings, seed=0)
+    assert cli._candidate_items(args, split.test).tolist() == test_items.tolist()
+    assert cli._candidate_items(args, split.valid).tolist() == valid_items.tolist()
+    assert cli._candidate_items(argparse.Namespace(split="ratio"), split.test) is None
     argv = ["train", "--data-dir", str(tiny_dir), "--model", "early-fusion", "--split"]
     result = run([*argv, "cold-items", "--epochs", "1", "--dim", "4", "--device", "cpu", "--json"],
                  capsys)  # fmt: skip
