@@ -20,10 +20,14 @@ import urllib.error
 import urllib.request
 import zipfile
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+
+from .errors import DataError
+from .interactions import Interactions
 
 log = logging.getLogger(__name__)
 
@@ -42,10 +46,6 @@ GENRES = (
     "Documentary", "Drama", "Fantasy", "Film-Noir", "Horror", "Musical", "Mystery",
     "Romance", "Sci-Fi", "Thriller", "War", "Western",
 )  # fmt: skip
-
-
-class DataError(RuntimeError):
-    """Raised for missing, corrupt or malformed data; the message says how to fix it."""
 
 
 @dataclass(frozen=True)
@@ -67,6 +67,13 @@ class MovieLens100K:
     users: pd.DataFrame
     items: pd.DataFrame
     root: Path
+
+    @cached_property
+    def interactions(self) -> Interactions:
+        """Every rating as one :class:`~gcnrec_tutorial.interactions.Interactions` (built once)."""
+        return Interactions.from_frame(
+            self.ratings, num_users=self.num_users, num_items=self.num_items
+        )
 
     @property
     def num_users(self) -> int:
