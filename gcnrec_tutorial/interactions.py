@@ -114,11 +114,11 @@ class Interactions:
         def column(name: str, dtype: torch.dtype) -> Tensor | None:
             if name not in frame:
                 return None
-            return torch.as_tensor(frame[name].to_numpy(), dtype=dtype)
+            return torch.tensor(frame[name].to_numpy(), dtype=dtype)  # a copy: frames may be read-only
 
         return cls.from_tensors(
-            torch.as_tensor(frame["user"].to_numpy(dtype=np.int64)),
-            torch.as_tensor(frame["item"].to_numpy(dtype=np.int64)),
+            torch.tensor(frame["user"].to_numpy(dtype=np.int64)),
+            torch.tensor(frame["item"].to_numpy(dtype=np.int64)),
             num_users=num_users,
             num_items=num_items,
             ratings=column("rating", torch.float32),
