@@ -1,123 +1,120 @@
 """Full-ranking evaluation: model -> scores -> masked top-K -> metrics (chapter 4).
 
 The protocol, stated once: for every user with at least one relevant (held-out)
-item, score **all** items (or only ``candidate_items``), set the user's
-training items, and the items of every ``exclude`` frame, to ``-inf``, take the
-top-K and compare it with the held-out items. Users without relevant items
-are left out (their metrics are undefined); ``num_users`` reports how many
-were evaluated. The training frame is used only for masking: nothing from
-``target`` reaches the model.
+item, score **all** items (or only the candidate items), set every item the
+user has already ``seen`` (training, and validation when testing) to ``-inf``,
+take the top-K and compare it with the held-out items. Users without relevant
+items are left out (their metrics are undefined); ``num_users`` reports how
+many were evaluated. Nothing from the held-out interactions reaches the model.
+
+Equal scores are ordered by a seeded random permutation of the items, not by
+storage order: a model that cannot tell two items apart (a popularity baseline
+on cold items, where every count is 0) then ranks them at random, as it should,
+and the same seed gives the same list on every device.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-import pandas as pd
 import torch
 from torch import Tensor
 
-from .graph import BipartiteGraph, interaction_tensors
+from .errors import TrainingError
+from .graph import BipartiteGraph
+from .interactions import Interactions
 from .metrics import RANKING_METRICS
 from .models import Recommender
 from .runtime import resolve_device
 
 
-def user_item_index(frame: pd.DataFrame, num_users: int) -> tuple[Tensor, Tensor]:
-    """Group a frame's items by user, CSR-style: ``(indptr (U + 1,), items (n,))``.
+def mask_seen(scores: Tensor, users: Tensor, seen: Sequence[Interactions]) -> Tensor:
+    """Set ``scores[b, i] = -inf`` where user ``users[b]`` has item ``i`` in a ``seen`` part.
 
-    User ``u``'s items are ``items[indptr[u]:indptr[u + 1]]``. Memory is
-    ``O(n)``, so masks for 30k x 40k (Gowalla) never need a dense matrix.
+    The one masking path of the package: evaluation, validation during training
+    and :func:`~gcnrec_tutorial.recommend.recommend` all go through it.
+
+    Shapes:
+        ``scores`` ``(B, I)`` (modified in place and returned), ``users`` ``(B,)``.
     """
-    users, items = interaction_tensors(frame)
-    if len(users) and (users.min() < 0 or users.max() >= num_users):
-        raise ValueError(f"user ids must be in 0..{num_users - 1}; rebuild the frame's index")
-    order = torch.argsort(users, stable=True)
-    counts = torch.bincount(users, minlength=num_users)
-    indptr = torch.cat([torch.zeros(1, dtype=torch.long), counts.cumsum(0)])
-    return indptr, items[order]
+    for part in seen:
+        row, item = part.rows_of(users)
+        scores[row.to(scores.device), item.to(scores.device)] = -torch.inf
+    return scores
 
 
-def rows_of(index: tuple[Tensor, Tensor], users: Tensor) -> tuple[Tensor, Tensor]:
-    """``(row, item)`` coordinates of the items of ``users`` (row = position in ``users``)."""
-    indptr, items = index
-    start, counts = indptr[users], indptr[users + 1] - indptr[users]  # (B,), (B,)
-    row = torch.repeat_interleave(torch.arange(len(users)), counts)  # (n_b,)
-    offsets = torch.arange(len(row)) - torch.repeat_interleave(counts.cumsum(0) - counts, counts)
-    return row, items[torch.repeat_interleave(start, counts) + offsets]
+def top_k(scores: Tensor, k: int, *, seed: int = 0) -> Tensor:
+    """Indices of the ``k`` best columns of each row, ties ordered by a seeded permutation.
 
-
-def dense_rows(
-    index: tuple[Tensor, Tensor], users: Tensor, num_items: int, device: torch.device
-) -> Tensor:
-    """``(B, I)`` bool matrix, True where user ``users[b]`` has item ``i`` in ``index``."""
-    row, item = rows_of(index, users)
-    out = torch.zeros(len(users), num_items, dtype=torch.bool, device=device)
-    out[row.to(device), item.to(device)] = True
-    return out
+    Shapes:
+        ``scores`` ``(B, C)`` -> ``(B, min(k, C))`` long, best first.
+    """
+    generator = torch.Generator().manual_seed(seed)
+    perm = torch.randperm(scores.shape[1], generator=generator).to(scores.device)  # (C,)
+    order = scores[:, perm].sort(dim=1, descending=True, stable=True).indices[:, :k]
+    return perm[order]
 
 
 @torch.no_grad()
-def topk_items(
-    model: Recommender, graph: BipartiteGraph, users: Tensor, *, k: int,
-    seen: Sequence[pd.DataFrame] = (), batch_size: int = 1024, device: str = "auto",
-) -> tuple[Tensor, Tensor]:  # fmt: skip
-    """Return the top-``k`` items (and their scores) of each user, never a ``seen`` one.
-
-    Args:
-        model: a trained :class:`~gcnrec_tutorial.models.Recommender`.
-        graph: the TRAINING graph.
-        users: ``(B,)`` user ids.
-        k: list length (at most the number of items).
-        seen: frames whose ``(user, item)`` pairs must not be recommended.
-        batch_size: users scored at once.
-        device: see :func:`gcnrec_tutorial.runtime.resolve_device`.
+def recommend_top_k(
+    model: Recommender,
+    graph: BipartiteGraph,
+    users: Tensor,
+    *,
+    k: int,
+    seen: Sequence[Interactions],
+    seed: int = 0,
+    device: str = "auto",
+) -> tuple[Tensor, Tensor]:
+    """The top-``k`` unseen items of each user and their scores (chapter 6).
 
     Returns:
-        ``(items, scores)``, both ``(B, k)`` on the CPU, best first; masked
-        items score ``-inf`` (they appear only when a user has seen almost everything).
+        ``(items, scores)``, both ``(B, k)`` on the CPU, best first.
     """
     dev = resolve_device(device)
     model = model.to(dev).eval()
     user_emb, item_emb = model(graph.to(dev))
-    masks = [user_item_index(f, graph.num_users) for f in seen]
-    items_out, scores_out = [], []
-    for batch in users.long().split(batch_size):
-        scores = model.score_all(user_emb, item_emb, batch.to(dev))  # (b, I)
-        for index in masks:
-            row, item = rows_of(index, batch)
-            scores[row.to(dev), item.to(dev)] = -torch.inf
-        top = scores.topk(k, dim=1)
-        items_out.append(top.indices.cpu())
-        scores_out.append(top.values.cpu())
-    return torch.cat(items_out), torch.cat(scores_out)
+    scores = mask_seen(model.score_all(user_emb, item_emb, users.to(dev)), users, seen)
+    top = top_k(scores, k, seed=seed)
+    return top.cpu(), scores.gather(1, top).cpu()
 
 
 @torch.no_grad()
-def evaluate_ranking(
-    model: Recommender, graph: BipartiteGraph, train: pd.DataFrame, target: pd.DataFrame, *,
-    ks: Sequence[int] = (10, 20), exclude: Sequence[pd.DataFrame] = (),
-    candidate_items: Tensor | None = None, batch_size: int = 1024, device: str = "auto",
-) -> dict[str, float]:  # fmt: skip
-    """Full-ranking Recall/NDCG/Precision/HitRate/MRR@K of ``model`` on ``target``.
+def per_user_metrics(
+    model: Recommender,
+    graph: BipartiteGraph,
+    target: Interactions,
+    *,
+    seen: Sequence[Interactions],
+    ks: Sequence[int] = (10, 20),
+    candidate_items: Tensor | None = None,
+    batch_size: int = 1024,
+    seed: int = 0,
+    device: str = "auto",
+) -> tuple[Tensor, dict[str, Tensor]]:
+    """Full-ranking Recall/NDCG/Precision/HitRate/MRR@K of every evaluated user.
 
     Args:
         model: the model; run once in eval mode to get ``(user_emb, item_emb)``.
-        graph: the TRAINING graph (built from ``train`` only).
-        train: training interactions, masked (``-inf``) so they are never ranked.
+        graph: the TRAINING graph.
         target: held-out interactions: each user's relevant items.
+        seen: parts to mask, e.g. ``[split.train]`` for validation and
+            ``[split.train, split.valid]`` for test.
         ks: cut-offs K.
-        exclude: more frames to mask, e.g. ``[valid]`` when evaluating on test.
         candidate_items: rank only these item ids (the cold-start protocol of
-            chapter 5 ranks only the held-out items); ``None`` = all items. A
-            ``K`` above the number of candidates counts the missing ranks as misses.
+            chapter 5); ``None`` = all items. A ``K`` above the number of
+            candidates counts the missing ranks as misses.
         batch_size: users scored at once.
+        seed: orders tied scores (see the module docstring).
         device: see :func:`gcnrec_tutorial.runtime.resolve_device`.
 
     Returns:
-        A dict with keys ``recall@K``, ``ndcg@K``, ``precision@K``, ``hit@K`` and
-        ``mrr@K`` for each ``K`` in ``ks`` (means over the users that have at least
-        one relevant candidate item) and ``num_users``, the number of those users.
+        ``(users, values)``: the ``(n,)`` evaluated users (those with at least one
+        relevant candidate item, ascending) and ``{"ndcg@10": (n,) tensor, ...}``,
+        one value per user, in the same order (the input of a paired test).
+
+    Raises:
+        TrainingError: the model produced NaN scores (it diverged).
     """
     dev = resolve_device(device)
     num_items = graph.num_items
@@ -125,31 +122,58 @@ def evaluate_ranking(
     if candidate_items is not None:
         keep = torch.zeros(num_items, dtype=torch.bool)
         keep[candidate_items.long().cpu()] = True
-    target_users, target_items = interaction_tensors(target)
-    relevant_users = torch.unique(target_users[keep[target_items]])  # users with >= 1 relevant
+    relevant_users = torch.unique(target.users[keep[target.items]])  # users with >= 1 relevant
     k_max = max(ks)
-
     model = model.to(dev).eval()
     user_emb, item_emb = model(graph.to(dev))
-    relevant_index = user_item_index(target, graph.num_users)
-    masks = [user_item_index(f, graph.num_users) for f in (train, *exclude)]
     columns = keep.nonzero().squeeze(1).to(dev)  # (C,) candidate item ids
-    totals = {f"{name}@{k}": 0.0 for k in ks for name in RANKING_METRICS}
+    values: dict[str, list[Tensor]] = {f"{n}@{k}": [] for k in ks for n in RANKING_METRICS}
     for batch in relevant_users.split(batch_size):
         scores = model.score_all(user_emb, item_emb, batch.to(dev))  # (b, I)
-        for index in masks:
-            row, item = rows_of(index, batch)
-            scores[row.to(dev), item.to(dev)] = -torch.inf
-        relevant = dense_rows(relevant_index, batch, num_items, dev)  # (b, I)
-        scores, relevant = scores[:, columns], relevant[:, columns]  # (b, C)
-        top = scores.topk(min(k_max, len(columns)), dim=1).indices  # (b, K)
+        if bool(scores.isnan().any()):
+            raise TrainingError("the model's scores contain NaN: training diverged")
+        scores = mask_seen(scores, batch, seen)[:, columns]  # (b, C)
+        relevant = target.dense_rows(batch, device=dev)[:, columns]  # (b, C)
+        top = top_k(scores, k_max, seed=seed)  # (b, K)
         hits = relevant.gather(1, top)  # (b, K) bool
         hits = torch.nn.functional.pad(hits, (0, k_max - hits.shape[1]))  # K > #items: misses
         num_relevant = relevant.sum(1)  # (b,)
         for k in ks:
             for name, metric in RANKING_METRICS.items():
-                totals[f"{name}@{k}"] += float(metric(hits[:, :k], num_relevant).sum())
-    n = len(relevant_users)
-    result = {key: value / max(n, 1) for key, value in totals.items()}
-    result["num_users"] = n
+                values[f"{name}@{k}"].append(metric(hits[:, :k], num_relevant).cpu())
+    empty = torch.zeros(0)
+    return relevant_users, {key: torch.cat(v) if v else empty for key, v in values.items()}
+
+
+def evaluate_ranking(
+    model: Recommender,
+    graph: BipartiteGraph,
+    target: Interactions,
+    *,
+    seen: Sequence[Interactions],
+    ks: Sequence[int] = (10, 20),
+    candidate_items: Tensor | None = None,
+    batch_size: int = 1024,
+    seed: int = 0,
+    device: str = "auto",
+) -> dict[str, float]:
+    """The means of :func:`per_user_metrics` over the evaluated users (chapter 4).
+
+    Returns:
+        ``{"recall@K": ..., "ndcg@K": ..., "precision@K": ..., "hit@K": ...,
+        "mrr@K": ..., "num_users": n}`` for each ``K`` in ``ks``.
+    """
+    users, values = per_user_metrics(
+        model,
+        graph,
+        target,
+        seen=seen,
+        ks=ks,
+        candidate_items=candidate_items,
+        batch_size=batch_size,
+        seed=seed,
+        device=device,
+    )
+    result = {key: float(v.mean()) if len(v) else 0.0 for key, v in values.items()}
+    result["num_users"] = len(users)
     return result

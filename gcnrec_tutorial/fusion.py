@@ -23,7 +23,7 @@ import torch
 from torch import Tensor, nn
 
 from .graph import BipartiteGraph
-from .models import Recommender, init_embedding, propagate
+from .models import Recommender, check_dims, init_embedding, init_linear, propagate
 
 
 def mean_propagate(x: Tensor, adj: Tensor, num_layers: int) -> Tensor:
@@ -52,15 +52,6 @@ def _check_text(name: str, text: Tensor, rows: int) -> Tensor:
     if text.dim() != 2 or text.shape[0] != rows:
         raise ValueError(f"{name} must have shape ({rows}, T), got {tuple(text.shape)}")
     return text.detach().float()
-
-
-def _init_linears(module: nn.Module, generator: torch.Generator) -> None:
-    """Seeded Xavier-uniform weights and zero biases for every ``nn.Linear`` in ``module``."""
-    for layer in module.modules():
-        if isinstance(layer, nn.Linear):
-            nn.init.xavier_uniform_(layer.weight, generator=generator)
-            if layer.bias is not None:
-                nn.init.zeros_(layer.bias)
 
 
 class EarlyFusion(Recommender):
@@ -99,6 +90,7 @@ class EarlyFusion(Recommender):
         seed: int = 0,
     ) -> None:
         super().__init__()
+        check_dims(embedding_dim=embedding_dim, num_layers=num_layers)
         self.num_users, self.num_items = user_text.shape[0], item_text.shape[0]
         self.num_layers = num_layers
         self.register_buffer("user_text", _check_text("user_text", user_text, self.num_users))
@@ -109,7 +101,7 @@ class EarlyFusion(Recommender):
         self.user_id: nn.Embedding | None = None
         self.item_id: nn.Embedding | None = None
         generator = torch.Generator().manual_seed(seed)
-        _init_linears(self, generator)
+        init_linear(self, generator=generator)
         if id_embeddings:
             self.user_id = nn.Embedding(self.num_users, embedding_dim)
             self.item_id = nn.Embedding(self.num_items, embedding_dim)
@@ -178,6 +170,7 @@ class LateFusion(Recommender):
         seed: int = 0,
     ) -> None:
         super().__init__()
+        check_dims(embedding_dim=embedding_dim)
         self.encoder = encoder
         self.register_buffer("user_text", _check_text("user_text", user_text, user_text.shape[0]))
         self.register_buffer("item_text", _check_text("item_text", item_text, item_text.shape[0]))
@@ -188,9 +181,9 @@ class LateFusion(Recommender):
         self.out = nn.Linear(hidden_dim, 1)  # w_2, b_2
         self.dot_residual = dot_residual
         self.chunk_size = chunk_size
-        _init_linears(self.user_in, torch.Generator().manual_seed(seed))
-        _init_linears(self.item_in, torch.Generator().manual_seed(seed + 1))
-        _init_linears(self.out, torch.Generator().manual_seed(seed + 2))
+        init_linear(self.user_in, generator=torch.Generator().manual_seed(seed))
+        init_linear(self.item_in, generator=torch.Generator().manual_seed(seed + 1))
+        init_linear(self.out, generator=torch.Generator().manual_seed(seed + 2))
 
     def forward(self, graph: BipartiteGraph) -> tuple[Tensor, Tensor]:
         """Return ``z_u = [h_u; t_u]`` ``(U, d + T)`` and ``z_i = [h_i; t_i]`` ``(I, d + T)``."""
@@ -266,9 +259,14 @@ class GatedFusion(Recommender):
     item_text: Tensor
 
     def __init__(
-        self, encoder: Recommender, user_text: Tensor, item_text: Tensor, *, embedding_dim: int,
+        self,
+        encoder: Recommender,
+        user_text: Tensor,
+        item_text: Tensor,
+        *,
+        embedding_dim: int,
         seed: int = 0,
-    ) -> None:  # fmt: skip
+    ) -> None:
         super().__init__()
         self.encoder = encoder
         self.register_buffer("user_text", _check_text("user_text", user_text, user_text.shape[0]))
@@ -278,7 +276,7 @@ class GatedFusion(Recommender):
         self.user_gate, self.item_gate = Gate(embedding_dim), Gate(embedding_dim)
         generator = torch.Generator().manual_seed(seed)
         for part in (self.user_proj, self.item_proj, self.user_gate, self.item_gate):
-            _init_linears(part, generator)
+            init_linear(part, generator=generator)
 
     def _mix(self, graph: BipartiteGraph) -> tuple[Tensor, Tensor, Tensor, Tensor]:
         user_h, item_h = self.encoder(graph)  # (U, d), (I, d)

@@ -14,23 +14,27 @@ text-embedding space (:func:`knn_edges` over chapter 3's embeddings).
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from typing import Literal
 
-import pandas as pd
 import torch
 
+from .interactions import Interactions
 
-@dataclass(frozen=True)
+
+@dataclass(frozen=True, eq=False)
 class BipartiteGraph:
     """A user-item graph built once and reused by every model.
 
     Attributes:
         num_users: ``U``.
         num_items: ``I``.
-        edge_index: ``(2, E)`` long tensor, both directions of every edge.
-        adj: the symmetric-normalised adjacency ``D^-1/2 A D^-1/2`` as a sparse
-            ``(N, N)`` tensor, ``N = U + I``.
+        edge_index: ``(2, E)`` long tensor, both directions of every edge,
+            sorted by ``(row, col)``.
+        adj: the symmetric-normalised adjacency ``D^-1/2 A D^-1/2``, a sparse
+            ``(N, N)`` tensor in CSR layout (the layout the models multiply by),
+            ``N = U + I``. Its symmetry was checked when it was built.
         degree: ``(N,)`` float tensor of node degrees (0 for isolated nodes).
     """
 
@@ -45,6 +49,8 @@ class BipartiteGraph:
         return self.num_users + self.num_items
 
     def to(self, device: torch.device | str) -> BipartiteGraph:
+        if self.adj.device == torch.device(device):
+            return self
         return BipartiteGraph(
             self.num_users,
             self.num_items,
@@ -52,13 +58,6 @@ class BipartiteGraph:
             self.adj.to(device),
             self.degree.to(device),
         )
-
-
-def interaction_tensors(frame: pd.DataFrame) -> tuple[torch.Tensor, torch.Tensor]:
-    """Return the ``user`` and ``item`` columns as two ``(n,)`` long tensors."""
-    users = torch.tensor(frame["user"].to_numpy(), dtype=torch.long)
-    items = torch.tensor(frame["item"].to_numpy(), dtype=torch.long)
-    return users, items
 
 
 def bipartite_edge_index(users: torch.Tensor, items: torch.Tensor, num_users: int) -> torch.Tensor:
@@ -73,7 +72,8 @@ def normalized_adjacency(
     """Build ``A_hat = D^-1/2 A D^-1/2`` as a coalesced sparse COO tensor.
 
     ``A_hat[i, j] = w_ij / sqrt(d_i d_j)`` with ``d_i = sum_j w_ij``. Isolated
-    nodes (``d_i = 0``) get an all-zero row instead of ``inf``/``NaN``.
+    nodes (``d_i = 0``) get an all-zero row instead of ``inf``/``NaN``. Everything
+    is allocated on ``edge_index``'s device.
 
     Args:
         edge_index: ``(2, E)`` long tensor; must already contain both directions.
@@ -84,8 +84,9 @@ def normalized_adjacency(
         ``(adj, degree)``: sparse ``(N, N)`` float32 COO tensor and ``(N,)`` degrees.
     """
     row, col = edge_index
-    weight = torch.ones(row.numel()) if edge_weight is None else edge_weight.float()
-    degree = torch.zeros(num_nodes).scatter_add_(0, row, weight)
+    device = edge_index.device
+    weight = torch.ones(row.numel(), device=device) if edge_weight is None else edge_weight.float()
+    degree = torch.zeros(num_nodes, device=device).scatter_add_(0, row, weight)
     inv_sqrt = degree.pow(-0.5)
     inv_sqrt[degree == 0] = 0.0
     values = inv_sqrt[row] * weight * inv_sqrt[col]
@@ -94,23 +95,39 @@ def normalized_adjacency(
     return adj, degree
 
 
-def build_graph(train: pd.DataFrame, num_users: int, num_items: int) -> BipartiteGraph:
-    """Build the bipartite graph from the TRAINING interactions (chapter 2)."""
-    users, items = interaction_tensors(train)
-    edge_index = bipartite_edge_index(users, items, num_users)
-    adj, degree = normalized_adjacency(edge_index, num_users + num_items)
-    return BipartiteGraph(num_users, num_items, edge_index, adj, degree)
+def as_csr(adj: torch.Tensor) -> torch.Tensor:
+    """Return ``adj`` in CSR layout (row products are several times faster than COO on CPU)."""
+    if adj.layout == torch.sparse_csr:
+        return adj
+    with warnings.catch_warnings():  # "CSR support is in beta": a notice, not a problem
+        warnings.simplefilter("ignore", UserWarning)
+        return adj.to_sparse_csr()
 
 
-def seen_matrix(frame: pd.DataFrame, num_users: int, num_items: int) -> torch.Tensor:
-    """Return the dense ``(U, I)`` bool matrix with ``True`` where ``frame`` has a pair.
+def from_edges(edge_index: torch.Tensor, num_users: int, num_items: int) -> BipartiteGraph:
+    """Make a :class:`BipartiteGraph` from undirected edges given in both directions.
 
-    Used to mask seen items before ranking (``scores[seen] = -inf``).
+    Duplicate edges and self-loops are dropped, the edge set is checked to be
+    symmetric (every ``i -> j`` has its ``j -> i``; the models' backward pass
+    relies on ``A_hat^T = A_hat``), and ``A_hat`` is built once, in CSR layout.
+
+    Raises:
+        ValueError: an edge without its reverse.
     """
-    users, items = interaction_tensors(frame)
-    seen = torch.zeros(num_users, num_items, dtype=torch.bool)
-    seen[users, items] = True
-    return seen
+    num_nodes = num_users + num_items
+    edge_index = _unique_edges(edge_index, num_nodes)
+    row, col = edge_index
+    reverse = torch.sort(col * num_nodes + row).values
+    if not torch.equal(reverse, row * num_nodes + col):  # _unique_edges sorted (row, col)
+        raise ValueError("edge_index is not symmetric: add every edge in both directions")
+    adj, degree = normalized_adjacency(edge_index, num_nodes)
+    return BipartiteGraph(num_users, num_items, edge_index, as_csr(adj), degree)
+
+
+def build_graph(train: Interactions) -> BipartiteGraph:
+    """Build the bipartite graph from the TRAINING interactions (chapter 2)."""
+    edge_index = bipartite_edge_index(train.users, train.items, train.num_users)
+    return from_edges(edge_index, train.num_users, train.num_items)
 
 
 def knn_edges(
@@ -147,9 +164,7 @@ def knn_edges(
 
 
 def cooccurrence_knn(
-    train: pd.DataFrame,
-    num_users: int,
-    num_items: int,
+    train: Interactions,
     *,
     side: Literal["user", "item"],
     k: int,
@@ -168,9 +183,7 @@ def cooccurrence_knn(
     fine for MovieLens-100K (1,682 items), not for millions of nodes.
 
     Args:
-        train: the TRAINING interactions (``user``, ``item`` columns).
-        num_users: ``U``.
-        num_items: ``I``.
+        train: the TRAINING interactions.
         side: ``"item"`` for item-item edges, ``"user"`` for user-user edges.
         k: neighbours per node.
         metric: ``"jaccard"`` or ``"cosine"``.
@@ -178,7 +191,7 @@ def cooccurrence_knn(
     Returns:
         ``(2, E)`` directed edges ``node -> neighbour`` in local ids, as :func:`knn_edges`.
     """
-    r = seen_matrix(train, num_users, num_items).float()  # (U, I)
+    r = train.dense().float()  # (U, I)
     if side == "item":
         r = r.T
     elif side != "user":
@@ -205,7 +218,7 @@ def _topk_edges(sim: torch.Tensor, k: int, min_similarity: float) -> torch.Tenso
     # A stable descending sort breaks ties towards the smaller index (topk does not promise it).
     values, cols = sim.sort(dim=1, descending=True, stable=True)
     values, cols = values[:, :k], cols[:, :k]  # (N, k)
-    rows = torch.arange(n).repeat_interleave(k).view(n, k)
+    rows = torch.arange(n, device=sim.device).repeat_interleave(k).view(n, k)
     keep = values > min_similarity
     return torch.stack([rows[keep], cols[keep]])
 
@@ -243,11 +256,9 @@ def enhance(
             raise ValueError(f"{name} must have shape (2, E), got {tuple(extra.shape)}")
         if extra.numel() and (extra.min() < 0 or extra.max() >= count):
             raise ValueError(f"{name} ids must be in 0..{count - 1} (local ids, not node ids)")
-        extra = extra.long() + offset
+        extra = extra.long().to(graph.edge_index.device) + offset
         parts += [extra, extra.flip(0)]
-    edge_index = _unique_edges(torch.cat(parts, dim=1), graph.num_nodes)
-    adj, degree = normalized_adjacency(edge_index, graph.num_nodes)
-    return BipartiteGraph(graph.num_users, graph.num_items, edge_index, adj, degree)
+    return from_edges(torch.cat(parts, dim=1), graph.num_users, graph.num_items)
 
 
 def _unique_edges(edge_index: torch.Tensor, num_nodes: int) -> torch.Tensor:

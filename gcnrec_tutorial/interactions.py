@@ -83,7 +83,7 @@ class Interactions:
             if n and (int(ids.min()) < 0 or int(ids.max()) >= count):
                 bad = int(ids[(ids < 0) | (ids >= count)][0])
                 raise DataError(f"{name} id {bad} is outside 0..{count - 1}")
-        keys, order = torch.sort(pair_keys(users, items, num_items))
+        keys = torch.sort(pair_keys(users, items, num_items)).values
         if n > 1 and bool((keys[1:] == keys[:-1]).any()):
             dup = int(keys[1:][keys[1:] == keys[:-1]][0])
             raise DataError(
@@ -114,7 +114,9 @@ class Interactions:
         def column(name: str, dtype: torch.dtype) -> Tensor | None:
             if name not in frame:
                 return None
-            return torch.tensor(frame[name].to_numpy(), dtype=dtype)  # a copy: frames may be read-only
+            return torch.tensor(
+                frame[name].to_numpy(), dtype=dtype
+            )  # a copy: frames may be read-only
 
         return cls.from_tensors(
             torch.tensor(frame["user"].to_numpy(dtype=np.int64)),
@@ -166,7 +168,9 @@ class Interactions:
         users = users.long().cpu()
         start, counts = self.indptr[users], self.indptr[users + 1] - self.indptr[users]  # (B,)
         row = torch.repeat_interleave(torch.arange(len(users)), counts)  # (n_B,)
-        offsets = torch.arange(len(row)) - torch.repeat_interleave(counts.cumsum(0) - counts, counts)
+        offsets = torch.arange(len(row)) - torch.repeat_interleave(
+            counts.cumsum(0) - counts, counts
+        )
         return row, self.csr_items[torch.repeat_interleave(start, counts) + offsets]
 
     def dense_rows(self, users: Tensor, *, device: torch.device | str = "cpu") -> Tensor:

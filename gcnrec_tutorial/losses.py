@@ -1,4 +1,4 @@
-"""Training losses: BPR, its L2 penalty, and MSE for ratings (chapter 4)."""
+"""Training losses: BPR and its L2 penalty (chapter 4); rating MSE lives in ``rating``."""
 
 from __future__ import annotations
 
@@ -53,8 +53,3 @@ def l2_penalty(embeddings: list[Tensor], *, batch_size: int, weight: float) -> T
         return torch.zeros(())
     squared = sum(e.pow(2).sum() for e in embeddings)
     return weight * 0.5 * torch.as_tensor(squared) / batch_size
-
-
-def mse_loss(predictions: Tensor, ratings: Tensor) -> Tensor:
-    """Mean squared error for explicit ratings, ``mean((r_hat - r)^2)`` (PyTorch's)."""
-    return F.mse_loss(predictions, ratings.to(predictions.dtype))

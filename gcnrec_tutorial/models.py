@@ -15,12 +15,12 @@ training loop and one evaluation serve MF, GCN, LightGCN and the fusion models.
 
 from __future__ import annotations
 
-import warnings
 from typing import Any
 
 import torch
 from torch import Tensor, nn
 
+from .errors import ConfigError
 from .graph import BipartiteGraph
 
 
@@ -41,6 +41,23 @@ class Recommender(nn.Module):
     def layer0(self, users: Tensor, items: Tensor) -> list[Tensor]:
         """Layer-0 parameters touched by the batch (for the L2 penalty); none by default."""
         return []
+
+
+def check_dims(*, embedding_dim: int, num_layers: int = 0) -> None:
+    """Refuse sizes that would build a degenerate model (every score tied, or no layers)."""
+    if embedding_dim < 1:
+        raise ConfigError(f"embedding_dim must be >= 1, got {embedding_dim}")
+    if num_layers < 0:
+        raise ConfigError(f"num_layers must be >= 0, got {num_layers}")
+
+
+def init_linear(module: nn.Module, *, generator: torch.Generator) -> None:
+    """Seeded Xavier-uniform weights and zero biases for every ``nn.Linear`` in ``module``."""
+    for layer in module.modules():
+        if isinstance(layer, nn.Linear):
+            nn.init.xavier_uniform_(layer.weight, generator=generator)
+            if layer.bias is not None:
+                nn.init.zeros_(layer.bias)
 
 
 def init_embedding(weight: Tensor, *, init: str, generator: torch.Generator) -> None:
@@ -75,28 +92,19 @@ class _SymmetricSpMM(torch.autograd.Function):
         return None, torch.sparse.mm(ctx.adj, grad)
 
 
-def as_csr(adj: Tensor) -> Tensor:
-    """Return ``adj`` in CSR layout (row products are several times faster than COO on CPU)."""
-    if adj.layout == torch.sparse_csr:
-        return adj
-    with warnings.catch_warnings():  # "CSR support is in beta": a notice, not a problem
-        warnings.simplefilter("ignore", UserWarning)
-        return adj.to_sparse_csr()
-
-
 def propagate(adj: Tensor, x: Tensor) -> Tensor:
     """One parameter-free propagation step ``A_hat @ x`` (chapter 4).
 
     Args:
-        adj: the symmetric normalised adjacency ``(N, N)``, sparse COO or CSR
-            (``graph.adj``); must be symmetric, as every graph of
-            :func:`gcnrec_tutorial.graph.build_graph` is.
+        adj: the symmetric normalised adjacency ``(N, N)``, sparse (``graph.adj``,
+            CSR); must be symmetric, as :func:`gcnrec_tutorial.graph.from_edges`
+            checks once when the graph is built.
         x: ``(N, d)`` node features.
 
     Returns:
         ``(N, d)``: row ``v`` is ``sum_u A_hat[v, u] x_u``.
     """
-    return _SymmetricSpMM.apply(as_csr(adj), x)
+    return _SymmetricSpMM.apply(adj, x)
 
 
 class MF(Recommender):
@@ -110,10 +118,16 @@ class MF(Recommender):
     """
 
     def __init__(
-        self, num_users: int, num_items: int, *, embedding_dim: int = 64, init: str = "normal",
+        self,
+        num_users: int,
+        num_items: int,
+        *,
+        embedding_dim: int = 64,
+        init: str = "normal",
         seed: int = 0,
-    ) -> None:  # fmt: skip
+    ) -> None:
         super().__init__()
+        check_dims(embedding_dim=embedding_dim)
         self.user_embedding = nn.Embedding(num_users, embedding_dim)
         self.item_embedding = nn.Embedding(num_items, embedding_dim)
         generator = torch.Generator().manual_seed(seed)
@@ -136,10 +150,16 @@ class NodeEmbeddingModel(Recommender):
     """
 
     def __init__(
-        self, num_users: int, num_items: int, *, embedding_dim: int, init: str,
+        self,
+        num_users: int,
+        num_items: int,
+        *,
+        embedding_dim: int,
+        init: str,
         generator: torch.Generator,
-    ) -> None:  # fmt: skip
+    ) -> None:
         super().__init__()
+        check_dims(embedding_dim=embedding_dim)
         self.num_users = num_users
         self.embedding = nn.Embedding(num_users + num_items, embedding_dim)
         init_embedding(self.embedding.weight, init=init, generator=generator)
@@ -171,15 +191,20 @@ class LightGCN(NodeEmbeddingModel):
     """
 
     def __init__(
-        self, num_users: int, num_items: int, *, embedding_dim: int = 64, num_layers: int = 3,
-        init: str = "xavier", seed: int = 0,
-    ) -> None:  # fmt: skip
+        self,
+        num_users: int,
+        num_items: int,
+        *,
+        embedding_dim: int = 64,
+        num_layers: int = 3,
+        init: str = "xavier",
+        seed: int = 0,
+    ) -> None:
         generator = torch.Generator().manual_seed(seed)
         super().__init__(
             num_users, num_items, embedding_dim=embedding_dim, init=init, generator=generator
         )
-        if num_layers < 0:
-            raise ValueError(f"num_layers must be >= 0, got {num_layers}")
+        check_dims(embedding_dim=embedding_dim, num_layers=num_layers)
         self.num_layers = num_layers
         self.alpha = 1.0 / (num_layers + 1)
 
@@ -226,9 +251,16 @@ class GCN(NodeEmbeddingModel):
     """
 
     def __init__(
-        self, num_users: int, num_items: int, *, embedding_dim: int = 64, num_layers: int = 2,
-        init: str = "xavier", negative_slope: float = 0.2, seed: int = 0,
-    ) -> None:  # fmt: skip
+        self,
+        num_users: int,
+        num_items: int,
+        *,
+        embedding_dim: int = 64,
+        num_layers: int = 2,
+        init: str = "xavier",
+        negative_slope: float = 0.2,
+        seed: int = 0,
+    ) -> None:
         generator = torch.Generator().manual_seed(seed)
         super().__init__(
             num_users, num_items, embedding_dim=embedding_dim, init=init, generator=generator
@@ -236,13 +268,9 @@ class GCN(NodeEmbeddingModel):
         self.layers = nn.ModuleList(
             GCNLayer(embedding_dim, embedding_dim) for _ in range(num_layers)
         )
+        check_dims(embedding_dim=embedding_dim, num_layers=num_layers)
         self.negative_slope = negative_slope
-        for layer in self.layers:
-            assert isinstance(layer, GCNLayer)
-            for linear in (layer.root, layer.neighbour):
-                nn.init.xavier_uniform_(linear.weight, generator=generator)
-                if linear.bias is not None:
-                    nn.init.zeros_(linear.bias)
+        init_linear(self.layers, generator=generator)
 
     def forward(self, graph: BipartiteGraph) -> tuple[Tensor, Tensor]:
         h = self.embedding.weight  # (N, d)

@@ -17,21 +17,18 @@ features), Berg et al., "Graph Convolutional Matrix Completion", 2017.
 from __future__ import annotations
 
 import copy
-import logging
-from dataclasses import dataclass, field
+import time
 
-import pandas as pd
 import torch
 from torch import Tensor, nn
 
-from . import splits
-from .data import MovieLens100K
-from .graph import BipartiteGraph, interaction_tensors
+from .errors import ConfigError
+from .graph import BipartiteGraph
+from .interactions import Interactions
 from .metrics import mae, rmse
 from .models import Recommender
 from .runtime import resolve_device
-
-log = logging.getLogger(__name__)
+from .train import History
 
 
 class RatingModel(nn.Module):
@@ -55,9 +52,14 @@ class RatingModel(nn.Module):
     encoder: Recommender | None
 
     def __init__(
-        self, num_users: int, num_items: int, *, global_mean: float,
-        encoder: Recommender | None = None, biases: bool = True,
-    ) -> None:  # fmt: skip
+        self,
+        num_users: int,
+        num_items: int,
+        *,
+        global_mean: float,
+        encoder: Recommender | None = None,
+        biases: bool = True,
+    ) -> None:
         super().__init__()
         self.register_buffer("global_mean", torch.tensor(float(global_mean)))
         self.encoder = encoder
@@ -79,48 +81,29 @@ class RatingModel(nn.Module):
         return pred
 
 
-def rating_tensors(frame: pd.DataFrame) -> tuple[Tensor, Tensor, Tensor]:
-    """Return ``(users, items, ratings)`` ``(n,)`` tensors (long, long, float32)."""
-    users, items = interaction_tensors(frame)
-    return users, items, torch.tensor(frame["rating"].to_numpy(), dtype=torch.float32)
-
-
 @torch.no_grad()
 def predict(
-    model: RatingModel, graph: BipartiteGraph, frame: pd.DataFrame, *,
+    model: RatingModel,
+    graph: BipartiteGraph,
+    pairs: Interactions,
+    *,
     clip: tuple[float, float] | None = (1.0, 5.0),
-) -> Tensor:  # fmt: skip
-    """``(n,)`` predicted ratings of ``frame``'s pairs, clipped to the star range by default."""
+) -> Tensor:
+    """``(n,)`` predicted ratings of ``pairs``, clipped to the star range by default."""
     model.eval()
-    users, items, _ = rating_tensors(frame)
     device = model.global_mean.device
-    pred = model(graph.to(device), users.to(device), items.to(device)).cpu()
+    pred = model(graph.to(device), pairs.users.to(device), pairs.items.to(device)).cpu()
     return pred if clip is None else pred.clamp(*clip)
 
 
-def evaluate_rating(model: RatingModel, graph: BipartiteGraph, frame: pd.DataFrame) -> dict:
-    """``{"rmse": ..., "mae": ...}`` of the clipped predictions on ``frame``."""
-    pred = predict(model, graph, frame)
-    target = torch.tensor(frame["rating"].to_numpy(), dtype=torch.float32)
-    return {"rmse": float(rmse(pred, target)), "mae": float(mae(pred, target))}
-
-
-def rating_split(
-    data: MovieLens100K, *, name: str = "u1", valid_fraction: float = 0.05, seed: int = 0
-) -> splits.Split:
-    """The canonical ``name`` split with a seeded per-user validation part of its ``.base``.
-
-    ``train`` + ``valid`` is exactly ``<name>.base`` and ``test`` is ``<name>.test``:
-    validation ratings come out of the training file, so the test file is only
-    ever used for the final numbers.
-    """
-    if not 0 < valid_fraction < 1:
-        raise ValueError(f"valid_fraction must be in (0, 1), got {valid_fraction}")
-    canonical = splits.canonical_split(data, name)
-    inner = splits.ratio_split(
-        canonical.train, ratios=(1 - valid_fraction, valid_fraction, 0.0), seed=seed
-    )
-    return splits.Split(f"{name}-valid{seed}", inner.train, inner.valid, canonical.test)
+def evaluate_rating(
+    model: RatingModel, graph: BipartiteGraph, target: Interactions
+) -> dict[str, float]:
+    """``{"rmse": ..., "mae": ...}`` of the clipped predictions on ``target``'s ratings."""
+    if target.ratings is None:
+        raise ConfigError("evaluate_rating needs explicit ratings; these interactions have none")
+    pred = predict(model, graph, target)
+    return {"rmse": float(rmse(pred, target.ratings)), "mae": float(mae(pred, target.ratings))}
 
 
 def penalty(model: RatingModel, users: Tensor, items: Tensor) -> Tensor:
@@ -134,26 +117,21 @@ def penalty(model: RatingModel, users: Tensor, items: Tensor) -> Tensor:
     return total
 
 
-@dataclass
-class RatingHistory:
-    """Per-epoch training MSE and validation RMSE; ``best_epoch`` is 0-based."""
-
-    train_mse: list[float] = field(default_factory=list)
-    valid_rmse: list[float] = field(default_factory=list)
-    best_epoch: int = -1
-
-    @property
-    def best_valid_rmse(self) -> float:
-        """Validation RMSE of the kept epoch (NaN when there was no validation set)."""
-        return self.valid_rmse[self.best_epoch] if self.valid_rmse else float("nan")
-
-
 def fit_rating(
-    model: RatingModel, graph: BipartiteGraph, train: pd.DataFrame, valid: pd.DataFrame, *,
-    epochs: int = 200, lr: float = 0.01, reg: float = 0.05, weight_decay: float = 0.0,
-    batch_size: int | None = None, patience: int = 20, seed: int = 0,
+    model: RatingModel,
+    graph: BipartiteGraph,
+    train: Interactions,
+    valid: Interactions,
+    *,
+    epochs: int = 200,
+    lr: float = 0.01,
+    reg: float = 0.05,
+    weight_decay: float = 0.0,
+    batch_size: int | None = None,
+    patience: int = 20,
+    seed: int = 0,
     device: torch.device | str = "auto",
-) -> RatingHistory:  # fmt: skip
+) -> History:
     r"""Train ``model`` with MSE on ``train``; keep the weights of the best validation RMSE.
 
     .. math::
@@ -174,40 +152,50 @@ def fit_rating(
     with an empty ``valid`` it runs all ``epochs`` and keeps the last one.
 
     Returns:
-        The :class:`RatingHistory`; ``model`` holds the best weights on return.
+        The :class:`~gcnrec_tutorial.train.History` (``valid_rmse``, lower is
+        better; 1-based epochs, as for ranking); ``model`` holds the best weights.
+
+    Raises:
+        TrainingError: the loss or the validation RMSE became NaN or infinite.
     """
     if epochs <= 0:
-        raise ValueError(f"epochs must be positive, got {epochs}")
+        raise ConfigError(f"epochs must be positive, got {epochs}")
+    if train.ratings is None:
+        raise ConfigError("fit_rating needs explicit ratings; these interactions have none")
     device = resolve_device(device)
     model.to(device)
     graph = graph.to(device)
-    users, items, ratings = (t.to(device) for t in rating_tensors(train))
+    users, items, ratings = (t.to(device) for t in (train.users, train.items, train.ratings))
     generator = torch.Generator().manual_seed(seed)
     optimizer = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay)
-    history, best_state = RatingHistory(), copy.deepcopy(model.state_dict())
+    history = History(metric="valid_rmse", higher_is_better=False)
+    best_state = copy.deepcopy(model.state_dict())
     size = len(ratings) if batch_size is None else batch_size
-    for epoch in range(epochs):
+    for epoch in range(1, epochs + 1):
+        start_time = time.perf_counter()
         model.train()
         order = torch.randperm(len(ratings), generator=generator).to(device)
         total = 0.0
         for start in range(0, len(ratings), size):
-            u, i = users[order[start : start + size]], items[order[start : start + size]]
-            mse = torch.mean((model(graph, u, i) - ratings[order[start : start + size]]) ** 2)
+            batch = order[start : start + size]
+            u, i = users[batch], items[batch]
+            mse = torch.mean((model(graph, u, i) - ratings[batch]) ** 2)
             loss = mse + reg * penalty(model, u, i)
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
             total += mse.item() * len(u)
-        history.train_mse.append(total / len(ratings))
-        if len(valid) == 0:  # no model selection: keep the last epoch
-            history.best_epoch, best_state = epoch, model.state_dict()
+        history.log_epoch(epoch, total / len(ratings), time.perf_counter() - start_time)
+        if len(valid) == 0:
             continue
-        history.valid_rmse.append(evaluate_rating(model, graph, valid)["rmse"])
-        if history.best_epoch < 0 or history.valid_rmse[-1] < history.best_valid_rmse:
-            history.best_epoch, best_state = epoch, copy.deepcopy(model.state_dict())
-        elif epoch - history.best_epoch >= patience:
+        if history.validate({"valid_rmse": evaluate_rating(model, graph, valid)["rmse"]}):
+            best_state = copy.deepcopy(model.state_dict())
+        elif history.waited >= patience:
             break
-    model.load_state_dict(best_state)
+    if history.best_epoch == 0:  # no validation set: keep the last epoch
+        history.best_epoch = history.epochs
+    else:
+        model.load_state_dict(best_state)
     return history
 
 

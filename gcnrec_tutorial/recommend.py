@@ -16,28 +16,27 @@ on the user's own embedding).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import pandas as pd
 import torch
 from torch import nn
 
 from .data import GENRES, MovieLens100K
+from .errors import ConfigError
+from .evaluate import recommend_top_k
 from .graph import BipartiteGraph
+from .interactions import Interactions
 from .models import Recommender
+from .runtime import resolve_device
 
 
-def _device_of(model: nn.Module) -> torch.device:
-    for tensor in (*model.parameters(), *model.buffers()):
-        return tensor.device
-    return torch.device("cpu")
-
-
-def item_popularity(train: pd.DataFrame, num_items: int) -> torch.Tensor:
+def item_popularity(train: Interactions) -> torch.Tensor:
     """``(I,)`` float: the number of TRAINING interactions of each item (0 for cold items)."""
-    counts = torch.bincount(torch.tensor(train["item"].to_numpy()), minlength=num_items)
-    return counts.float()
+    return train.item_counts().float()
 
 
-def genre_popularity(train: pd.DataFrame, items: pd.DataFrame) -> torch.Tensor:
+def genre_popularity(train: Interactions, items: pd.DataFrame) -> torch.Tensor:
     r"""``(I,)`` float: the mean TRAINING popularity of an item's genres (a content prior).
 
     .. math::
@@ -47,7 +46,7 @@ def genre_popularity(train: pd.DataFrame, items: pd.DataFrame) -> torch.Tensor:
     Unlike :func:`item_popularity`, it scores an item with no interactions.
     """
     flags = torch.tensor(items[list(GENRES)].to_numpy(), dtype=torch.float32)  # (I, G)
-    genre_counts = item_popularity(train, len(items)) @ flags  # (G,)
+    genre_counts = item_popularity(train) @ flags  # (G,)
     return (flags @ genre_counts) / flags.sum(1).clamp(min=1.0)
 
 
@@ -81,9 +80,12 @@ class RandomScores(Recommender):
         return self.table, self.table.new_zeros(graph.num_items, 0)
 
     def score(
-        self, user_emb: torch.Tensor, item_emb: torch.Tensor, users: torch.Tensor,
+        self,
+        user_emb: torch.Tensor,
+        item_emb: torch.Tensor,
+        users: torch.Tensor,
         items: torch.Tensor,
-    ) -> torch.Tensor:  # fmt: skip
+    ) -> torch.Tensor:
         return user_emb[users, items]
 
     def score_all(
@@ -94,66 +96,74 @@ class RandomScores(Recommender):
 
 @torch.no_grad()
 def recommend(
-    model: Recommender, graph: BipartiteGraph, data: MovieLens100K, train: pd.DataFrame,
-    user_raw_id: int, *, k: int = 10, num_reasons: int = 2, center: bool = True,
-) -> pd.DataFrame:  # fmt: skip
+    model: Recommender,
+    graph: BipartiteGraph,
+    data: MovieLens100K,
+    seen: Sequence[Interactions],
+    user_raw_id: int,
+    *,
+    k: int = 10,
+    num_reasons: int = 2,
+    center: bool = True,
+    seed: int = 0,
+    device: str = "auto",
+) -> pd.DataFrame:
     """Return the top-``k`` unseen items of one user, each explained by similar seen items.
 
     Args:
         model: a trained :class:`~gcnrec_tutorial.models.Recommender`.
         graph: the TRAINING graph.
         data: the dataset (titles, years, genres, raw ids).
-        train: the TRAINING interactions: the user's history, masked from the
-            list and used for the explanations.
+        seen: the parts whose items are never recommended; the first is the
+            TRAINING part, the user's history that explains the list.
         user_raw_id: the user's id as in ``u.user`` (1-based).
         k: list length, ``1 <= k <= number of unseen items``.
         num_reasons: training items listed per recommendation (at most the history size).
         center: subtract the mean item embedding before the cosine. Trained
             embeddings share a common (popularity) direction that makes every
             raw cosine close to 1; centring compares what distinguishes items.
+        seed: orders tied scores (as in evaluation).
+        device: see :func:`gcnrec_tutorial.runtime.resolve_device`.
 
     Returns:
-        One row per recommendation, best first: ``rank`` (1-based), ``item``,
-        ``title``, ``year``, ``genres`` (comma-separated), ``score``, ``because``
-        (titles of the most similar training items) and ``similarity`` (their
+        One row per recommendation, best first: ``rank`` (1-based), ``item_id``
+        (the raw id, as in ``u.item``), ``title``, ``year``, ``genres``
+        (comma-separated), ``score``, ``because`` (titles of the most similar training items) and ``similarity`` (their
         cosine similarities, rounded to 3 decimals).
 
     Raises:
-        ValueError: unknown ``user_raw_id``, or ``k``/``num_reasons`` out of range.
+        ConfigError: unknown ``user_raw_id``, or ``k``/``num_reasons`` out of range.
     """
     to_index = data.user_raw_to_index()
     if int(user_raw_id) not in to_index:
-        raise ValueError(
+        raise ConfigError(
             f"user_raw_id={user_raw_id} is not a user of this dataset (ids are "
             f"{min(to_index)}..{max(to_index)}, as in u.user)"
         )
     if num_reasons < 1:
-        raise ValueError(f"num_reasons must be >= 1, got {num_reasons}")
+        raise ConfigError(f"num_reasons must be >= 1, got {num_reasons}")
     user = to_index[int(user_raw_id)]
-    history = torch.tensor(train.loc[train["user"] == user, "item"].to_numpy(), dtype=torch.long)
-    num_unseen = graph.num_items - int(torch.unique(history).numel())
+    history = seen[0].items_of(user)  # (n_u,) the user's training items
+    masked = torch.unique(torch.cat([part.items_of(user) for part in seen]))
+    num_unseen = graph.num_items - masked.numel()
     if not 1 <= k <= num_unseen:
-        raise ValueError(f"k must be in 1..{num_unseen} (this user's unseen items), got {k}")
+        raise ConfigError(f"k must be in 1..{num_unseen} (this user's unseen items), got {k}")
 
-    device = _device_of(model)
-    model.eval()
-    user_emb, item_emb = model(graph.to(device))
-    scores = model.score_all(user_emb, item_emb, torch.tensor([user], device=device))[0].cpu()
-    scores[history] = -torch.inf  # never recommend a training item
-    top = scores.topk(k)  # (k,)
-
+    top_items, top_scores = recommend_top_k(
+        model, graph, torch.tensor([user]), k=k, seen=seen, seed=seed, device=device
+    )  # (1, k) each
+    top_items, top_scores = top_items[0], top_scores[0]
+    _, item_emb = model(graph.to(resolve_device(device)))
     item_emb = item_emb.detach().cpu().float()  # (I, d)
     if center:
         item_emb = item_emb - item_emb.mean(0, keepdim=True)
     item_emb = nn.functional.normalize(item_emb, dim=1)
     if history.numel():
-        sims = item_emb[top.indices] @ item_emb[history].T  # (k, |history|)
+        sims = item_emb[top_items] @ item_emb[history].T  # (k, |history|)
         best = sims.topk(min(num_reasons, history.numel()), dim=1)
     items = data.items
     rows = []
-    for rank, (item, score) in enumerate(
-        zip(top.indices.tolist(), top.values.tolist(), strict=True)
-    ):
+    for rank, (item, score) in enumerate(zip(top_items.tolist(), top_scores.tolist(), strict=True)):
         because, similarity = [], []
         if history.numel():
             because = [str(items.at[int(history[j]), "title"]) for j in best.indices[rank]]
@@ -162,7 +172,7 @@ def recommend(
         rows.append(
             {
                 "rank": rank + 1,
-                "item": item,
+                "item_id": int(items.at[item, "raw_id"]),
                 "title": str(items.at[item, "title"]),
                 "year": None if pd.isna(year) else int(year),
                 "genres": ", ".join(items.at[item, "genres"]),

@@ -1,4 +1,4 @@
-"""Negative sampling, the BPR training loop, early stopping, checkpoints (chapter 4).
+"""Negative sampling, the BPR training loop and early stopping (chapter 4).
 
 The loop is plain on purpose: shuffle the training pairs, and for each
 mini-batch sample one negative item per pair, propagate once, take the BPR
@@ -11,24 +11,20 @@ evaluations without improvement. Test data never enters :func:`fit`.
 from __future__ import annotations
 
 import copy
-import dataclasses
-import json
-import os
-import tempfile
+import math
 import time
-from dataclasses import asdict, dataclass, field
-from pathlib import Path
-from typing import Any
+from dataclasses import dataclass, field
 
-import pandas as pd
 import torch
-from torch import Tensor, nn
+from torch import Tensor
 from tqdm import tqdm
 
+from .errors import ConfigError, TrainingError
 from .evaluate import evaluate_ranking
-from .graph import BipartiteGraph, interaction_tensors
+from .graph import BipartiteGraph
+from .interactions import Interactions
 from .losses import bpr_loss, l2_penalty
-from .models import Recommender, as_csr
+from .models import Recommender
 from .runtime import resolve_device
 
 
@@ -50,16 +46,47 @@ class TrainConfig:
 
 @dataclass
 class History:
-    """What :func:`fit` returns: one row per epoch, ready for ``pd.DataFrame(history.rows)``.
+    """What a training loop returns: one row per epoch, and the epoch it kept.
 
-    Each row has ``epoch`` (1-based), ``loss`` (mean BPR + L2 over the batches),
-    ``seconds`` (training time of the epoch) and, on validation epochs,
-    ``valid_ndcg@k`` and ``valid_recall@k``.
+    Both :func:`fit` (ranking) and :func:`gcnrec_tutorial.rating.fit_rating` use
+    it with the same conventions: epochs are 1-based, ``patience`` counts
+    validations, and ``best_epoch`` is the epoch whose weights the model holds
+    on return (``0`` = the initial weights). ``pd.DataFrame(history.rows)``
+    gives the table: ``epoch``, ``loss``, ``seconds`` and, on validation
+    epochs, the validation metrics.
     """
 
+    metric: str = "valid_ndcg@10"  # the model-selection metric
+    higher_is_better: bool = True
     rows: list[dict[str, float]] = field(default_factory=list)
-    best_epoch: int = 0  # epoch whose weights the model holds after fit (0 = initial)
-    best_score: float = float("-inf")  # its validation NDCG@k
+    best_epoch: int = 0
+    best_score: float = float("nan")  # the metric at best_epoch (NaN: never validated)
+    waited: int = 0  # validations since the last improvement
+
+    def log_epoch(self, epoch: int, loss: float, seconds: float) -> dict[str, float]:
+        """Append the epoch's row; refuse a non-finite loss (training diverged)."""
+        if not math.isfinite(loss):
+            raise TrainingError(
+                f"training diverged at epoch {epoch}: the loss is {loss}; "
+                "lower the learning rate or raise the regularisation"
+            )
+        row = {"epoch": float(epoch), "loss": loss, "seconds": seconds}
+        self.rows.append(row)
+        return row
+
+    def validate(self, metrics: dict[str, float]) -> bool:
+        """Record the last epoch's validation ``metrics``; True if it is the best so far."""
+        row = self.rows[-1]
+        row.update(metrics)
+        score = metrics[self.metric]
+        if not math.isfinite(score):
+            raise TrainingError(f"{self.metric} is {score} at epoch {int(row['epoch'])}")
+        better = score > self.best_score if self.higher_is_better else score < self.best_score
+        if self.best_epoch == 0 or better:
+            self.best_epoch, self.best_score, self.waited = int(row["epoch"]), score, 0
+            return True
+        self.waited += 1
+        return False
 
     @property
     def seconds_per_epoch(self) -> float:
@@ -70,58 +97,42 @@ class History:
         return len(self.rows)
 
 
-def pair_keys(users: Tensor, items: Tensor, num_items: int) -> Tensor:
-    """Encode ``(user, item)`` pairs as one sortable integer, ``user * I + item``."""
-    return users.long() * num_items + items.long()
-
-
-def sample_negatives(
-    users: Tensor, seen_keys: Tensor, num_items: int, *, generator: torch.Generator
-) -> Tensor:
+def sample_negatives(users: Tensor, seen: Interactions, *, generator: torch.Generator) -> Tensor:
     """Draw one item per user uniformly from the items the user has NOT interacted with.
 
-    Vectorised rejection sampling: draw for everyone, look the pairs up in the
-    sorted ``seen_keys`` (binary search), redraw only the collisions until none
-    is left. The result is exactly uniform over each user's unseen items.
+    Vectorised rejection sampling: draw for everyone, look the pairs up in
+    ``seen``'s sorted keys (binary search), redraw only the collisions until
+    none is left. The result is exactly uniform over each user's unseen items.
 
     Args:
         users: ``(B,)`` user ids.
-        seen_keys: sorted ``(n,)`` :func:`pair_keys` of the training pairs.
-        num_items: ``I``.
+        seen: the TRAINING interactions (every user must have an unseen item).
         generator: CPU generator, for reproducibility.
 
     Returns:
         ``(B,)`` item ids with ``(users[b], items[b])`` never a training pair.
     """
-    items = torch.randint(num_items, users.shape, generator=generator)
+    items = torch.randint(seen.num_items, users.shape, generator=generator)
     todo = torch.arange(len(users))
     while len(todo):
-        keys = pair_keys(users[todo], items[todo], num_items)
-        pos = torch.searchsorted(seen_keys, keys).clamp(max=len(seen_keys) - 1)
-        todo = todo[seen_keys[pos] == keys]  # collisions with a training pair
-        items[todo] = torch.randint(num_items, todo.shape, generator=generator)
+        todo = todo[seen.contains(users[todo], items[todo])]  # collisions with a training pair
+        items[todo] = torch.randint(seen.num_items, todo.shape, generator=generator)
     return items
 
 
-def training_keys(train: pd.DataFrame, num_items: int) -> Tensor:
-    """Sorted :func:`pair_keys` of the training pairs; checks every user has an unseen item."""
-    users, items = interaction_tensors(train)
-    counts = torch.bincount(users)
-    if len(counts) and int(counts.max()) >= num_items:
-        raise ValueError("a user has interacted with every item: no negative can be sampled")
-    return torch.sort(pair_keys(users, items, num_items)).values
-
-
 def train_epoch(
-    model: Recommender, graph: BipartiteGraph, optimizer: torch.optim.Optimizer,
-    pairs: tuple[Tensor, Tensor], seen_keys: Tensor, config: TrainConfig,
+    model: Recommender,
+    graph: BipartiteGraph,
+    optimizer: torch.optim.Optimizer,
+    train: Interactions,
+    config: TrainConfig,
     generator: torch.Generator,
-) -> float:  # fmt: skip
+) -> float:
     """One pass over the shuffled training pairs; returns the mean batch loss."""
-    users, pos = pairs
+    users, pos = train.users, train.items
     device = graph.adj.device
     order = torch.randperm(len(users), generator=generator)
-    neg = sample_negatives(users[order], seen_keys, graph.num_items, generator=generator)
+    neg = sample_negatives(users[order], train, generator=generator)
     model.train()
     total, num_batches = 0.0, 0
     for idx in torch.arange(len(users)).split(config.batch_size):
@@ -140,107 +151,73 @@ def train_epoch(
 
 
 def fit(
-    model: Recommender, graph: BipartiteGraph, train: pd.DataFrame, valid: pd.DataFrame,
-    config: TrainConfig, *, candidate_items: Tensor | None = None,
-) -> History:  # fmt: skip
+    model: Recommender,
+    graph: BipartiteGraph,
+    train: Interactions,
+    valid: Interactions,
+    config: TrainConfig,
+    *,
+    candidate_items: Tensor | None = None,
+) -> History:
     """Train ``model`` with BPR on ``train``; select the epoch on ``valid`` (chapter 4).
 
     Args:
         model: any :class:`~gcnrec_tutorial.models.Recommender`; trained in place
             and left holding the weights of the best validation epoch.
         graph: the graph built from ``train`` only.
-        train: training interactions (``user``, ``item``): the positives.
+        train: training interactions: the positives, and what negatives avoid.
         valid: validation interactions, used only for early stopping (training
             items masked). Empty (or no validation epoch reached) = the last
             epoch's weights are kept.
         config: the hyper-parameters.
-        candidate_items: ``(C,)`` item ids; validation ranks only these (passed
-            to :func:`~gcnrec_tutorial.evaluate.evaluate_ranking`). Chapter 5's
-            cold-start models select their epoch on the cold validation items.
-            ``None`` = all items.
+        candidate_items: ``(C,)`` item ids; validation ranks only these. Chapter
+            5's cold-start models select their epoch on the cold validation items.
 
     Returns:
         The :class:`History` (per-epoch rows, best epoch and score).
+
+    Raises:
+        TrainingError: the loss or the validation metric became NaN or infinite.
     """
     if config.epochs < 1 or config.batch_size < 1 or config.eval_every < 1:
-        raise ValueError(f"epochs, batch_size and eval_every must be >= 1, got {config}")
+        raise ConfigError(f"epochs, batch_size and eval_every must be >= 1, got {config}")
+    if len(train) and int(train.user_counts().max()) >= train.num_items:
+        raise ConfigError("a user has interacted with every item: no negative can be sampled")
     device = resolve_device(config.device)
     generator = torch.Generator().manual_seed(config.seed)
     model = model.to(device)
-    graph = dataclasses.replace(graph.to(device), adj=as_csr(graph.adj.to(device)))  # convert once
-    pairs = interaction_tensors(train)
-    seen_keys = training_keys(train, graph.num_items)
+    graph = graph.to(device)
     optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
-    history = History()
+    history = History(metric=f"valid_ndcg@{config.k}")
     best_state = copy.deepcopy(model.state_dict())
-    waited = 0
     for epoch in tqdm(range(1, config.epochs + 1), disable=not config.progress, desc="epochs"):
         start = time.perf_counter()
-        loss = train_epoch(model, graph, optimizer, pairs, seen_keys, config, generator)
-        row = {"epoch": float(epoch), "loss": loss, "seconds": time.perf_counter() - start}
-        history.rows.append(row)
+        loss = train_epoch(model, graph, optimizer, train, config, generator)
+        history.log_epoch(epoch, loss, time.perf_counter() - start)
         if len(valid) == 0 or epoch % config.eval_every:
             continue
         metrics = evaluate_ranking(
-            model, graph, train, valid, ks=(config.k,), candidate_items=candidate_items,
+            model,
+            graph,
+            valid,
+            seen=[train],
+            ks=(config.k,),
+            candidate_items=candidate_items,
+            seed=config.seed,
             device=str(device),
-        )  # fmt: skip
-        score = metrics[f"ndcg@{config.k}"]
-        row[f"valid_ndcg@{config.k}"] = score
-        row[f"valid_recall@{config.k}"] = metrics[f"recall@{config.k}"]
-        if score > history.best_score:
-            history.best_epoch, history.best_score, waited = epoch, score, 0
+        )
+        improved = history.validate(
+            {
+                f"valid_ndcg@{config.k}": metrics[f"ndcg@{config.k}"],
+                f"valid_recall@{config.k}": metrics[f"recall@{config.k}"],
+            }
+        )
+        if improved:
             best_state = copy.deepcopy(model.state_dict())
-        else:
-            waited += 1
-            if waited >= config.patience:
-                break
-    if history.best_score == float("-inf"):  # never validated: keep the last epoch
+        elif history.waited >= config.patience:
+            break
+    if history.best_epoch == 0:  # never validated: keep the last epoch
         history.best_epoch = history.epochs
     else:
         model.load_state_dict(best_state)
     return history
-
-
-def save_checkpoint(path: str | Path, model: nn.Module, *, config: dict[str, Any]) -> Path:
-    """Write ``{"state_dict", "config"}`` to ``path`` atomically (temp file + ``os.replace``)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    state = {k: v.detach().cpu() for k, v in model.state_dict().items()}
-    fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            torch.save({"state_dict": state, "config": config}, f)
-        os.replace(tmp, path)
-    finally:
-        Path(tmp).unlink(missing_ok=True)
-    return path
-
-
-def load_checkpoint(path: str | Path, model: nn.Module) -> dict[str, Any]:
-    """Load weights saved by :func:`save_checkpoint` into ``model``; return the saved config."""
-    path = Path(path)
-    if not path.exists():
-        raise FileNotFoundError(f"checkpoint {path} does not exist; train a model first")
-    payload = torch.load(path, map_location="cpu", weights_only=True)
-    model.load_state_dict(payload["state_dict"])
-    return dict(payload["config"])
-
-
-def save_json(path: str | Path, payload: dict[str, Any]) -> Path:
-    """Write ``payload`` as indented JSON to ``path`` atomically (temp file + ``os.replace``)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump(payload, f, indent=2)
-        os.replace(tmp, path)
-    finally:
-        Path(tmp).unlink(missing_ok=True)
-    return path
-
-
-def config_dict(config: TrainConfig) -> dict[str, Any]:
-    """``TrainConfig`` as a plain dict (for metrics.json and checkpoints)."""
-    return asdict(config)
