@@ -132,6 +132,8 @@ def cmd_recommend(args: argparse.Namespace) -> dict[str, Any]:
     seen = [trained.split.train, trained.split.valid]
     table = recommend(trained.model, trained.graph, ds, seen, args.user, k=args.k, device="cpu")
     rows = table.to_dict("records")
+    for r in rows:  # an unknown year is NaN in the frame, null in JSON
+        r["year"] = None if r["year"] != r["year"] else int(r["year"])
     listing: Any = rows
     if not args.json:
         listing = {}

@@ -13,6 +13,7 @@ module, so a model or a split is added in one place:
 from __future__ import annotations
 
 import dataclasses
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -252,7 +253,8 @@ def _result(trained: Trained) -> dict[str, Any]:
         **{key: round(value, 6) for key, value in test_metrics(trained).items()},
         "epochs": history.epochs,
         "best_epoch": history.best_epoch,
-        history.metric: round(history.best_score, 6),
+        # None when nothing was validated (an empty validation part)
+        history.metric: None if math.isnan(history.best_score) else round(history.best_score, 6),
         "seconds_per_epoch": round(history.seconds_per_epoch, 4),
     }
 

@@ -8,6 +8,8 @@ import random
 import numpy as np
 import torch
 
+from .errors import ConfigError
+
 
 def resolve_device(device: str | torch.device = "auto") -> torch.device:
     """Return the device to use.
@@ -23,7 +25,7 @@ def resolve_device(device: str | torch.device = "auto") -> torch.device:
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     resolved = torch.device(device)
     if resolved.type == "cuda" and not torch.cuda.is_available():
-        raise RuntimeError(
+        raise ConfigError(
             f"device={device!r} was requested but CUDA is not available; use 'auto' or 'cpu'"
         )
     return resolved

@@ -1,4 +1,7 @@
-"""Tests for the command line (the `info` command; other commands have their own files)."""
+"""Tests for the command line: every command on the tiny dataset, and every bad input.
+
+A user's mistake is one line on stderr and exit status 2; a bug keeps its traceback.
+"""
 
 from __future__ import annotations
 
@@ -6,34 +9,214 @@ import json
 from pathlib import Path
 
 import pytest
+import torch
 
+from gcnrec_tutorial import cli, embedding_cache
 from gcnrec_tutorial.cli import main
 
 
-def test_info_json(tiny_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["info", "--data-dir", str(tiny_dir), "--json"]) == 0
-    out = json.loads(capsys.readouterr().out)
+@pytest.fixture(autouse=True)
+def fake_text(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Random 16-d 'text embeddings' instead of running MiniLM (the CLI wiring is under test)."""
+
+    def users(data, train, **kwargs):
+        return torch.randn(data.num_users, 16, generator=torch.Generator().manual_seed(1))
+
+    def items(data, **kwargs):
+        return torch.randn(data.num_items, 16, generator=torch.Generator().manual_seed(2))
+
+    monkeypatch.setattr(embedding_cache, "user_embeddings", users)
+    monkeypatch.setattr(embedding_cache, "item_embeddings", items)
+
+
+def run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> dict:
+    assert main(argv) == 0, capsys.readouterr().err
+    return json.loads(capsys.readouterr().out)
+
+
+def fails(argv: list[str], capsys: pytest.CaptureFixture[str]) -> str:
+    """Run a command that must fail cleanly; return its one-line message."""
+    code = None
+    try:
+        code = main(argv)
+    except SystemExit as exit_:  # argparse's own errors
+        code = exit_.code
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2, err
+    assert err, "no message"
+    return err[-1]
+
+
+def train_argv(tiny_dir: Path, *extra: str) -> list[str]:
+    base = ["train", "--data-dir", str(tiny_dir), "--epochs", "2", "--dim", "8"]
+    return [*base, "--batch-size", "16", "--device", "cpu", "--json", *extra]
+
+
+def test_info(tiny_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = run(["info", "--data-dir", str(tiny_dir), "--json"], capsys)
     assert (out["num_ratings"], out["num_users"], out["num_items"]) == (72, 12, 12)
-    assert out["density"] == 0.5
-    assert out["splits"]["u1"]["test"] == 3
-
-
-def test_info_text(tiny_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert out["density"] == 0.5 and out["splits"]["u1"]["test"] == 3
     assert main(["info", "--data-dir", str(tiny_dir)]) == 0
     assert "num_users: 12" in capsys.readouterr().out
 
 
-def test_info_missing_data_one_line_error(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr("gcnrec_tutorial.data.ML100K_URL", "http://127.0.0.1:9/none.zip")
-    assert main(["info", "--data-dir", str(tmp_path)]) == 2
-    err = capsys.readouterr().err
-    assert err.startswith("error: ") and err.count("\n") == 1 and "GCNREC_DATA_DIR" in err
-
-
+@pytest.mark.realdata
 def test_real_info(real: object, capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["info", "--json"]) == 0
-    out = json.loads(capsys.readouterr().out)
+    out = run(["info", "--json"], capsys)
     assert (out["num_ratings"], out["num_users"], out["num_items"]) == (100_000, 943, 1682)
     assert out["splits"]["u1"] == {"train": 80_000, "valid": 0, "test": 20_000}
+    assert out["splits"]["ratio"] == {"train": 80_808, "valid": 9_596, "test": 9_596}
+
+
+@pytest.mark.parametrize(
+    "model", ["mf", "gcn", "lightgcn", "early-fusion", "late-fusion", "gated-fusion"]
+)
+def test_train_then_recommend(model: str, tiny_dir: Path, tmp_path: Path, capsys) -> None:
+    out = tmp_path / model
+    result = run(train_argv(tiny_dir, "--model", model, "--out", str(out)), capsys)
+    for key in ("recall@10", "ndcg@10", "ndcg@20", "epochs", "best_epoch", "valid_ndcg@10"):
+        assert key in result
+    assert 0 <= result["ndcg@10"] <= 1 and 1 <= result["best_epoch"] <= result["epochs"] <= 2
+    saved = json.loads((out / "run.json").read_text())
+    assert saved["metrics"]["ndcg@10"] == result["ndcg@10"] and saved["config"]["model"] == model
+    assert saved["provenance"]["device"] == "cpu"
+    listing = run(
+        [
+            "recommend",
+            "--run",
+            str(out),
+            "--user",
+            "3",
+            "--k",
+            "4",
+            "--data-dir",
+            str(tiny_dir),
+            "--json",
+        ],
+        capsys,
+    )
+    rows = listing["top_k"]
+    assert [r["rank"] for r in rows] == [1, 2, 3, 4]
+    assert rows[0]["score"] >= rows[-1]["score"]
+
+
+def test_recommend_reports_raw_item_ids(tiny, tiny_dir: Path, tmp_path: Path, capsys) -> None:
+    """Defect 9: --user takes raw ids, so --json must report raw item ids, not indices."""
+    run(train_argv(tiny_dir, "--model", "mf", "--out", str(tmp_path / "r")), capsys)
+    rows = run(
+        [
+            "recommend",
+            "--run",
+            str(tmp_path / "r"),
+            "--user",
+            "3",
+            "--k",
+            "6",
+            "--data-dir",
+            str(tiny_dir),
+            "--json",
+        ],
+        capsys,
+    )["top_k"]
+    raw_of_title = dict(zip(tiny.items["title"], tiny.items["raw_id"], strict=True))
+    assert all(r["item_id"] == raw_of_title[r["title"]] for r in rows)
+    user = tiny.user_raw_to_index()[3]
+    seen = set(tiny.ratings.loc[tiny.ratings["user"] == user, "item"])
+    assert not seen & {int(tiny.items.index[tiny.items["raw_id"] == r["item_id"]][0]) for r in rows}
+
+
+def test_rating_task(tiny_dir: Path, tmp_path: Path, capsys) -> None:
+    out = tmp_path / "rating"
+    argv = train_argv(tiny_dir, "--model", "mf", "--task", "rating", "--split", "u1")
+    result = run([*argv, "--lr", "0.05", "--out", str(out)], capsys)
+    assert result["task"] == "rating" and result["split"].startswith("u1")
+    assert 0 <= result["mae"] <= result["rmse"] <= 4 and "valid_rmse" in result
+    assert (
+        main(
+            ["recommend", "--run", str(out), "--user", "1", "--k", "2", "--data-dir", str(tiny_dir)]
+        )
+        == 0
+    )
+    assert "1. " in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("split", ["temporal", "u1", "cold-items"])
+def test_other_splits(split: str, tiny_dir: Path, capsys) -> None:
+    result = run(train_argv(tiny_dir, "--model", "early-fusion", "--split", split), capsys)
+    assert result["split"].startswith(split)
+
+
+@pytest.mark.parametrize(
+    ("argv", "needle"),
+    [
+        (["--seed", "-1"], "argument --seed: must be >= 0"),
+        (["--dim", "0"], "argument --dim: must be >= 1"),
+        (["--epochs", "0"], "argument --epochs: must be >= 1"),
+        (["--lr", "0"], "argument --lr: must be > 0"),
+        (["--lr", "nan"], "argument --lr"),
+        (["--model", "nope"], "argument --model: invalid choice"),
+    ],
+)
+def test_bad_train_flags_name_the_flag(argv, needle, tiny_dir: Path, capsys) -> None:
+    assert needle in fails(train_argv(tiny_dir, *argv), capsys)
+
+
+def test_divergence_is_an_error_and_saves_nothing(tiny_dir: Path, tmp_path: Path, capsys) -> None:
+    """Defect 1: --lr 1e30 used to exit 0, save NaN weights and print plausible metrics."""
+    out = tmp_path / "run"
+    message = fails(train_argv(tiny_dir, "--lr", "1e30", "--out", str(out)), capsys)
+    assert "diverged" in message and "epoch" in message
+    assert not out.exists()
+    message = fails(
+        train_argv(tiny_dir, "--task", "rating", "--split", "u1", "--lr", "1e30", "--model", "mf"),
+        capsys,
+    )
+    assert "diverged" in message or "valid_rmse" in message
+
+
+def test_recommend_errors(tiny_dir: Path, tmp_path: Path, capsys) -> None:
+    out = tmp_path / "run"
+    run(train_argv(tiny_dir, "--model", "mf", "--out", str(out)), capsys)
+    base = ["recommend", "--run", str(out), "--data-dir", str(tiny_dir)]
+    assert "user_raw_id=999" in fails([*base, "--user", "999"], capsys)
+    assert "argument --k" in fails([*base, "--user", "1", "--k", "0"], capsys)
+    assert "not a run directory" in fails(
+        ["recommend", "--run", str(tmp_path / "x"), "--user", "1", "--data-dir", str(tiny_dir)],
+        capsys,
+    )
+    (out / "model.pt").write_bytes(b"\x80\x04garbage")  # a corrupt model.pt
+    message = fails([*base, "--user", "1"], capsys)
+    assert "model.pt" in message and "weights_only" not in message
+
+
+def test_encode_flag_errors(tiny_dir: Path, capsys) -> None:
+    base = ["encode", "--data-dir", str(tiny_dir)]
+    assert "argument --k: must be >= 1" in fails([*base, "--k", "0"], capsys)
+    assert "argument --k: must be >= 1" in fails([*base, "--k", "-1"], capsys)
+    assert "argument --neighbors: must not be empty" in fails([*base, "--neighbors", ""], capsys)
+
+
+def test_ctrl_c_is_one_line_and_130(monkeypatch: pytest.MonkeyPatch, tiny_dir: Path, capsys):
+    def interrupted(args):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cli, "cmd_info", interrupted)
+    assert main(["info", "--data-dir", str(tiny_dir)]) == 130
+    assert capsys.readouterr().err == "interrupted\n"
+
+
+def test_a_bug_is_not_dressed_as_a_user_error(monkeypatch: pytest.MonkeyPatch, tiny_dir: Path):
+    """Defect 9: main used to catch KeyError/ValueError broadly; a bug must keep its traceback."""
+
+    def buggy(args):
+        return {}["missing"]
+
+    monkeypatch.setattr(cli, "cmd_info", buggy)
+    with pytest.raises(KeyError):
+        main(["info", "--data-dir", str(tiny_dir)])
+
+
+def test_json_output_is_strict(monkeypatch: pytest.MonkeyPatch, tiny_dir: Path) -> None:
+    monkeypatch.setattr(cli, "cmd_info", lambda args: {"rmse": float("nan")})
+    with pytest.raises(ValueError, match="JSON"):  # never prints NaN as if it were JSON
+        main(["info", "--data-dir", str(tiny_dir), "--json"])

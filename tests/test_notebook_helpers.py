@@ -9,6 +9,7 @@ import pytest
 import torch
 
 from gcnrec_tutorial import notebook, runtime
+from gcnrec_tutorial.errors import ConfigError
 
 
 def test_record_roundtrip(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -39,7 +40,7 @@ def test_resolve_device(monkeypatch: pytest.MonkeyPatch) -> None:
     assert runtime.resolve_device("auto") == torch.device("cpu")
     assert runtime.resolve_device("cpu") == torch.device("cpu")
     if not torch.cuda.is_available():
-        with pytest.raises(RuntimeError, match="CUDA is not available"):
+        with pytest.raises(ConfigError, match="CUDA is not available"):
             runtime.resolve_device("cuda")
 
 
