@@ -10,7 +10,15 @@ PM_OUT := build/papermill
 # Papermill runs every chapter with CI-sized parameters; nbval runs the committed ones
 # with GCNREC_SMALL=1 (the same small settings) and compares the `# NBVAL_CHECK_OUTPUT` cells.
 
-.PHONY: install data book test lint typecheck unit notebooks nbval book-render gpu-notebooks clean
+# A relative GCNREC_DATA_DIR would be resolved by each process against its own directory
+# (the notebooks run in notebooks/): export it made absolute against the directory make runs in.
+ifdef GCNREC_DATA_DIR
+override GCNREC_DATA_DIR := $(abspath $(GCNREC_DATA_DIR))
+export GCNREC_DATA_DIR
+endif
+
+.PHONY: install data book test lint typecheck unit notebooks nbval book-render gpu-notebooks clean \
+	mathjax book-student book-check assignments assignments-check grade course-lint
 
 install: $(VENV)/.installed
 
@@ -25,7 +33,7 @@ $(VENV)/.installed: pyproject.toml
 data: install
 	$(PY) -m gcnrec_tutorial fetch
 
-book: data
+book: data mathjax
 	$(VENV)/bin/jupyter-book build . --warningiserror --keep-going
 	@echo "Book: $(CURDIR)/_build/html/index.html"
 
@@ -37,7 +45,7 @@ typecheck: install
 	$(VENV)/bin/mypy
 
 unit: install
-	$(PY) -m pytest tests -q --ignore=tests/notebooks
+	$(PY) -m pytest tests -q --ignore=tests/notebooks --ignore=tests/book --ignore=tests/assignments
 
 notebooks: data
 	mkdir -p $(PM_OUT)
@@ -51,12 +59,83 @@ nbval: data
 	GCNREC_SMALL=1 $(PY) -m pytest --nbval-lax --nbval-current-env \
 	  -o filterwarnings= $(NOTEBOOKS) -q
 
-book-render: install
+book-render: install mathjax
 	mkdir -p build
 	sed 's/^\(\s*execute_notebooks:\).*/\1 "off"/' _config.yml > build/_config_render.yml
 	$(VENV)/bin/jupyter-book build . --config build/_config_render.yml --all --warningiserror --keep-going
 
-test: lint typecheck unit notebooks nbval book-render
+test: lint typecheck unit notebooks nbval book-render course-lint book-check assignments-check
+
+# ------------------------------------------------------------------ the course edition
+# MathJax is served from the built site (no CDN: formulas render offline). npm's tarball
+# of this exact version is checked against its SHA-256, then the parts the
+# `tex-mml-chtml` component loads are copied to build/mathjax/static (an html_static_path
+# in _config.yml), which Sphinx copies to _static/mathjax/.
+MATHJAX_VERSION := 3.2.2
+MATHJAX_SHA256 := 1b9c0a1c44df864e915690558e72adb9cc5203360daefd385084ced3b6c64c09
+MATHJAX := build/mathjax/static/mathjax/tex-mml-chtml.js
+
+mathjax: $(MATHJAX)
+
+$(MATHJAX):
+	@command -v npm > /dev/null || { echo "npm is needed to fetch MathJax (Debian: apt-get install npm)"; exit 1; }
+	rm -rf build/mathjax && mkdir -p build/mathjax/pkg build/mathjax/static/mathjax
+	cd build/mathjax/pkg && npm pack --silent mathjax@$(MATHJAX_VERSION) > /dev/null
+	echo "$(MATHJAX_SHA256)  build/mathjax/pkg/mathjax-$(MATHJAX_VERSION).tgz" | sha256sum --check --quiet
+	tar -xzf build/mathjax/pkg/mathjax-$(MATHJAX_VERSION).tgz -C build/mathjax/pkg
+	cd build/mathjax/pkg/package/es5 && cp -r tex-mml-chtml.js a11y adaptors input sre ui \
+	  $(CURDIR)/build/mathjax/static/mathjax/
+	mkdir -p build/mathjax/static/mathjax/output/chtml
+	cp -r build/mathjax/pkg/package/es5/output/chtml/fonts build/mathjax/static/mathjax/output/chtml/
+	cp build/mathjax/pkg/package/LICENSE build/mathjax/static/mathjax/
+
+# The student edition: the same book built from a copy of the sources with every
+# {solution} block removed (tools/student_edition.py), committed outputs, no execution.
+STUDENT_SRC := build/student/src
+book-student: install mathjax
+	rm -rf $(STUDENT_SRC) _build/student
+	$(PY) tools/student_edition.py . $(STUDENT_SRC)
+	$(VENV)/bin/jupyter-book build $(STUDENT_SRC) --path-output build/student --all \
+	  --warningiserror --keep-going
+	mkdir -p _build/student && mv build/student/_build/html _build/student/html
+	@echo "Student edition: $(CURDIR)/_build/student/html/index.html"
+
+# Every page of both editions opened in headless Chromium (Debian's chromium and
+# chromium-driver), and no solution text in the student edition's HTML or notebooks.
+book-check: book-render book-student
+	$(PY) -m pytest tests/book -q
+
+ASSIGNMENTS := $(sort $(wildcard assignments/[0-9][0-9]_*.ipynb))
+ASSIGN_OUT := build/assignments
+
+# Otter Assign: per assignment, the student notebook (no solutions, public tests only)
+# and the autograder zip (all tests) for `otter run`, `otter grade` or Gradescope.
+assignments: install
+	rm -rf $(ASSIGN_OUT) && mkdir -p $(ASSIGN_OUT)/student $(ASSIGN_OUT)/autograder
+	set -e; for nb in $(ASSIGNMENTS); do \
+	  name=$$(basename $$nb .ipynb); \
+	  $(VENV)/bin/otter assign --no-pdfs $$nb $(ASSIGN_OUT)/$$name > $(ASSIGN_OUT)/$$name.log 2>&1 \
+	    || { cat $(ASSIGN_OUT)/$$name.log; exit 1; }; \
+	  cp $(ASSIGN_OUT)/$$name/student/$$name.ipynb $(ASSIGN_OUT)/student/; \
+	  cp $(ASSIGN_OUT)/$$name/autograder/$$name-autograder_*.zip \
+	    $(ASSIGN_OUT)/autograder/$$name-autograder.zip; \
+	done
+	@echo "Student notebooks: $(ASSIGN_OUT)/student/, autograder zips: $(ASSIGN_OUT)/autograder/"
+
+# Every autograder on its reference solutions (full marks) and on the deliberately
+# wrong submission of assignments/wrong/ (fewer marks, the failing tests' messages shown).
+assignments-check: assignments data
+	$(PY) -m pytest tests/assignments -q -s
+
+# Grade students' work locally, without Docker:
+#   make grade A=04_gcn_layers SUBMISSIONS="submissions/*.ipynb"   -> build/grades/04_gcn_layers/grades.csv
+grade: assignments
+	$(PY) assignments/grade.py $(ASSIGN_OUT)/autograder/$(A)-autograder.zip $(SUBMISSIONS) \
+	  --out build/grades/$(A)
+
+course-lint: install
+	$(VENV)/bin/ruff check assignments tools
+	$(VENV)/bin/ruff format --check assignments tools
 
 # On a CUDA machine (GCNREC_DEVICE=cuda): every chapter with its full parameters, then nbval.
 gpu-notebooks: data

@@ -17,7 +17,7 @@ import time
 
 import torch
 
-from gcnrec_tutorial import data, text
+from gcnrec_tutorial import data, embedding_cache, encoders, text
 from gcnrec_tutorial.runtime import resolve_device
 
 
@@ -30,20 +30,20 @@ def main() -> None:
 
     ds = data.load_ml100k()
     texts = text.item_texts(ds.items)
-    model_dir = text.ensure_minilm()
+    model_dir = encoders.ensure_minilm()
     device = resolve_device(args.device)
 
     loads, encodes, totals, reloads = [], [], [], []
     for _ in range(args.repeats):
         with tempfile.TemporaryDirectory() as tmp:
             start = time.perf_counter()
-            tokenizer, model = text.load_encoder(model_dir, device=device)
+            tokenizer, model = encoders.load_encoder(model_dir, device=device)
             loads.append(time.perf_counter() - start)
             start = time.perf_counter()
             text.encode(texts, tokenizer, model, batch_size=args.batch_size, progress=False)
             encodes.append(time.perf_counter() - start)
             first, second = (
-                text.embed_texts(
+                embedding_cache.embed_texts(
                     texts, batch_size=args.batch_size, device=device, cache_dir=tmp, progress=False
                 )
                 for _ in range(2)

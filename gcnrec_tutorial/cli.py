@@ -15,10 +15,11 @@ import argparse
 import json
 import sys
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 from . import data, experiment, splits
-from .errors import GcnrecError
+from .errors import ConfigError, GcnrecError
 
 Command = Callable[[argparse.Namespace], dict[str, Any]]
 
@@ -151,6 +152,31 @@ def cmd_recommend(args: argparse.Namespace) -> dict[str, Any]:
     }
 
 
+def cmd_experiment(args: argparse.Namespace) -> dict[str, Any]:
+    """Run a named study and write ``results/NAME.json`` with its provenance (chapters 4-6)."""
+    from . import studies
+
+    if args.name not in studies.STUDIES:
+        names = ", ".join(sorted(studies.STUDIES)) or "none registered"
+        raise ConfigError(f"unknown study {args.name!r}; choose one of: {names}")
+    study = studies.STUDIES[args.name]()
+    payload = studies.run_study(
+        study,
+        _load(args),
+        results_dir=args.results_dir,
+        small=args.small,
+        progress=not args.json and sys.stderr.isatty(),
+    )
+    table = studies.summary(payload)
+    return {
+        "study": study.name,
+        "runs": len(payload["runs"]),
+        "wall_seconds": payload["wall_seconds"],
+        "results": str(Path(args.results_dir) / f"{study.name}.json"),
+        "ndcg@10": {label: round(float(row.iloc[0]), 4) for label, row in table.iterrows()},
+    }
+
+
 def _number(kind: type, low: float, *, strict: bool = False) -> Callable[[str], Any]:
     """An argparse type: ``kind`` (int/float) at least ``low`` (above it with ``strict``)."""
 
@@ -195,6 +221,7 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, Command]]:
     sub = parser.add_subparsers(dest="command", required=True)
     positive_int, positive_float = _number(int, 1), _number(float, 0, strict=True)
     commands: dict[str, Command] = {
+        "experiment": cmd_experiment,
         "info": cmd_info,
         "fetch": cmd_fetch,
         "encode": cmd_encode,
@@ -257,6 +284,12 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, Command]]:
     )
     p.add_argument("--device", default="auto", help="auto, cpu, cuda, ...")
     p.add_argument("--out", default=None, metavar="DIR", help="save the run directory")
+
+    p = sub.add_parser("experiment", help="run a named study into results/NAME.json")
+    _add_data(p, seed=False)
+    p.add_argument("name", help="the study (see gcnrec_tutorial.studies.STUDIES)")
+    p.add_argument("--small", action="store_true", help="a tiny version, to check the runner")
+    p.add_argument("--results-dir", default="results", metavar="DIR", help="default: results")
 
     p = sub.add_parser("recommend", help="explained top-K list of one user from a saved run")
     _add_data(p, seed=False)

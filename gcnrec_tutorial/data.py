@@ -1,9 +1,13 @@
-"""Obtain and parse MovieLens-100K (chapter 1).
+"""Obtain, verify and parse MovieLens-100K (chapter 1).
 
 The dataset is never shipped with this project (its terms forbid
-redistribution). :func:`obtain_ml100k` finds the extracted files in a local
-directory or downloads the official archive from GroupLens, verifying its
-checksum, and :func:`load_ml100k` parses every file the tutorial needs.
+redistribution). :func:`obtain_ml100k` reads the extracted files from a
+directory the user names (``data_dir`` or ``$GCNREC_DATA_DIR``), which it never
+creates or writes to, or else downloads the official archive from GroupLens
+into the cache directory, verifying its checksums, and extracts it there.
+:func:`load_ml100k` parses every file the tutorial needs, strictly: a
+malformed, truncated or repeated line is a :class:`DataError` naming the file
+and line.
 
 Ids are remapped to contiguous 0-based integers: ``user`` in ``0..U-1`` and
 ``item`` in ``0..I-1``; ``raw_id`` keeps the id used in the original files.
@@ -11,14 +15,8 @@ Ids are remapped to contiguous 0-based integers: ``user`` in ``0..U-1`` and
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
-import shutil
-import tempfile
-import urllib.error
-import urllib.request
-import zipfile
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -26,6 +24,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .download import check_digest, download, extract_folder
+from .download import file_digest as file_digest  # re-exported: older code imports it from here
 from .errors import DataError
 from .interactions import Interactions
 
@@ -60,7 +60,7 @@ class MovieLens100K:
         items: one row per item, indexed by ``item``: ``raw_id``, ``title``, ``year``
             (float, NaN when unknown), ``release_date``, ``imdb_url``, ``genres``
             (tuple of genre names) and one 0/1 column per genre in :data:`GENRES`.
-        root: the directory the files were read from.
+        root: the ``ml-100k`` folder the files were read from (absolute for a given directory).
     """
 
     ratings: pd.DataFrame
@@ -102,65 +102,9 @@ def cache_root() -> Path:
 
 
 def default_data_dir() -> Path:
-    """Return ``$GCNREC_DATA_DIR`` if set, else :func:`cache_root`."""
+    """Return ``$GCNREC_DATA_DIR`` as an absolute path if set, else :func:`cache_root`."""
     env = os.environ.get("GCNREC_DATA_DIR")
-    return Path(env).expanduser() if env else cache_root()
-
-
-def file_digest(path: Path, algorithm: str = "sha256") -> str:
-    """Return the hex digest of a file, read in 1 MiB chunks."""
-    h = hashlib.new(algorithm)
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
-def _verify(path: Path, expected: str, algorithm: str = "sha256") -> None:
-    actual = file_digest(path, algorithm)
-    if actual != expected:
-        raise DataError(
-            f"{path}: {algorithm} mismatch (expected {expected}, got {actual}). "
-            "The file is corrupt or not the official MovieLens-100K release; delete it and "
-            "let the package download it again."
-        )
-
-
-def download(url: str, dest: Path, *, sha256: str, size: int | None = None) -> Path:
-    """Download ``url`` to ``dest`` atomically, verifying its size and sha256.
-
-    The bytes go to a temporary file beside ``dest``, which is renamed only
-    after the checksum matches: an interrupted or corrupt download never leaves
-    a file at ``dest``.
-    """
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=dest.name + ".", suffix=".part", dir=dest.parent)
-    tmp = Path(tmp_name)
-    try:
-        with os.fdopen(fd, "wb") as out:
-            try:
-                with urllib.request.urlopen(url, timeout=60) as response:
-                    shutil.copyfileobj(response, out)
-            except (urllib.error.URLError, OSError) as err:
-                if isinstance(err, urllib.error.HTTPError):
-                    err.close()  # an HTTP error holds the open response
-                raise DataError(
-                    f"could not download {url} ({err}). If this machine is offline, download "
-                    "the file elsewhere and set GCNREC_DATA_DIR to a directory holding "
-                    f"'{dest.stem}/' with the extracted files."
-                ) from err
-        if size is not None and tmp.stat().st_size != size:
-            raise DataError(
-                f"{url}: expected {size} bytes, got {tmp.stat().st_size}; the download "
-                "is truncated or not the official file."
-            )
-        actual = file_digest(tmp)
-        if actual != sha256:
-            raise DataError(f"{url}: sha256 mismatch (expected {sha256}, got {actual}).")
-        os.replace(tmp, dest)
-    finally:
-        tmp.unlink(missing_ok=True)
-    return dest
+    return Path(os.path.abspath(Path(env).expanduser())) if env else cache_root()
 
 
 def obtain_ml100k(
@@ -168,90 +112,211 @@ def obtain_ml100k(
     *,
     download_if_missing: bool = True,
     url: str | None = None,
+    verify: bool = True,
 ) -> Path:
     """Return the directory holding the extracted MovieLens-100K files.
 
-    Looks for ``<data_dir>/ml-100k/u.data`` (``data_dir`` defaults to
-    :func:`default_data_dir`); if absent, downloads ``ml-100k.zip`` from
-    GroupLens into ``data_dir``, verifies size, sha256 and md5, and extracts it.
-    Either way the sha256 of ``u.data``, ``u.item`` and ``u.user`` is checked.
+    A directory the user names (``data_dir``, else ``$GCNREC_DATA_DIR``) must
+    already hold ``ml-100k/u.data``, ``u.item`` and ``u.user``: it is only read,
+    never created or downloaded into. Otherwise the files live in
+    ``<cache_root()>/ml-100k``, extracted from ``ml-100k.zip``, which is
+    downloaded from GroupLens if needed and checked (size, sha256, md5).
+
+    Args:
+        data_dir: a directory holding ``ml-100k/``; relative paths are resolved
+            against the current directory.
+        download_if_missing: download into the cache when the files are not there.
+        url: where to download from (default :data:`ML100K_URL`).
+        verify: check the sha256 of ``u.data``, ``u.item`` and ``u.user``; ``False``
+            accepts a modified copy and logs a warning (command line: ``--no-verify``).
+
+    Returns:
+        The absolute path of the ``ml-100k`` folder.
+
+    Raises:
+        DataError: the files are missing, cannot be downloaded or fail a checksum;
+            the message names the path and how to fix it.
     """
     url = url or ML100K_URL
-    root = Path(data_dir).expanduser() if data_dir is not None else default_data_dir()
-    folder = root / "ml-100k"
-    if not (folder / "u.data").exists():
-        if not download_if_missing:
-            raise DataError(
-                f"MovieLens-100K not found in {folder}. Download {url} or set GCNREC_DATA_DIR "
-                "to a directory that holds 'ml-100k/u.data'."
-            )
-        archive = root / "ml-100k.zip"
-        if not archive.exists():
-            log.info("downloading %s to %s", url, archive)
-            download(url, archive, sha256=ML100K_ZIP_SHA256, size=ML100K_ZIP_SIZE)
-        _verify(archive, ML100K_ZIP_SHA256)
-        _verify(archive, ML100K_ZIP_MD5, "md5")
-        _extract(archive, folder)
+    env = os.environ.get("GCNREC_DATA_DIR", "")
+    source, given = (
+        ("data_dir", str(data_dir)) if data_dir is not None else ("GCNREC_DATA_DIR", env)
+    )
+    if given:  # the user's own directory: read it, never create or change it
+        folder = _given_folder(given, source, url)
+        fix = (
+            f"replace it with the file from the official {url}, or pass verify=False "
+            "(command line: --no-verify) to use a modified copy"
+        )
+    else:
+        folder = _cache_folder(url, download_if_missing)
+        fix = "delete {} and run again to extract or download a fresh copy"
+    if not verify:
+        log.warning(
+            "not checking the sha256 of %s in %s: results may differ from the official "
+            "MovieLens-100K",
+            ", ".join(ML100K_FILE_SHA256),
+            folder,
+        )
+        return folder
     for name, digest in ML100K_FILE_SHA256.items():
-        path = folder / name
-        if not path.exists():
-            raise DataError(f"{path} is missing; the ml-100k directory is incomplete.")
-        _verify(path, digest)
+        check_digest(folder / name, digest, fix=fix.format(folder / name))
     return folder
 
 
-def _extract(archive: Path, folder: Path) -> None:
-    """Extract the archive into a temporary sibling, then rename it into place."""
-    tmp = Path(tempfile.mkdtemp(prefix=".ml-100k.", dir=folder.parent))
-    try:
-        with zipfile.ZipFile(archive) as zf:
-            zf.extractall(tmp)
-        os.replace(tmp / "ml-100k", folder)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+def _given_folder(given: str, source: str, url: str) -> Path:
+    """Return ``<given>/ml-100k`` made absolute, or raise naming the files it lacks."""
+    root = Path(os.path.abspath(Path(given).expanduser()))
+    folder = root / "ml-100k"
+    missing = [f"ml-100k/{name}" for name in ML100K_FILE_SHA256 if not (folder / name).is_file()]
+    if not missing:
+        return folder
+    where, fix = f"{source}={given!r}", f"point {source} at a directory holding ml-100k/ "
+    if not Path(given).expanduser().is_absolute():
+        where += f", relative to {Path.cwd()}"
+        fix = "use an absolute path; " + fix
+    unset = (
+        "unset GCNREC_DATA_DIR"
+        if source == "GCNREC_DATA_DIR"
+        else ("pass no data_dir and unset GCNREC_DATA_DIR")
+    )
+    fix += f"extracted from {url}, or {unset} to download it into {cache_root()}"
+    raise DataError(f"{root}: {', '.join(missing)} not found ({where}) — {fix}")
 
 
-def _read_rows(path: Path, sep: str, num_fields: int, encoding: str = "latin-1") -> list[list[str]]:
-    """Split a text file into rows of exactly ``num_fields`` fields, naming bad lines."""
-    rows = []
+def _cache_folder(url: str, download_if_missing: bool) -> Path:
+    """Return ``<cache_root()>/ml-100k``, extracting (and downloading) the archive if needed.
+
+    The archive is checked (size, sha256, md5) before it is extracted; the
+    folder is replaced as a whole, so an incomplete one is simply made again.
+    """
+    root = cache_root()
+    archive, folder = root / "ml-100k.zip", root / "ml-100k"
+    if all((folder / name).is_file() for name in ML100K_FILE_SHA256):
+        return folder
+    if archive.exists():
+        fix = f"delete {archive} and run again to download it again"
+        check_digest(archive, ML100K_ZIP_SHA256, fix=fix)
+        check_digest(archive, ML100K_ZIP_MD5, algorithm="md5", fix=fix)
+    elif download_if_missing:
+        log.info("downloading %s to %s", url, archive)
+        download(url, archive, sha256=ML100K_ZIP_SHA256, md5=ML100K_ZIP_MD5, size=ML100K_ZIP_SIZE)
+    else:
+        raise DataError(
+            f"{folder}: MovieLens-100K is not in the cache — allow the download, or set "
+            f"GCNREC_DATA_DIR to a directory holding ml-100k/ extracted from {url}"
+        )
+    return extract_folder(archive, "ml-100k", folder)
+
+
+def _read_rows(
+    path: Path, sep: str, num_fields: int, encoding: str = "latin-1"
+) -> tuple[list[list[str]], np.ndarray]:
+    """Split a text file into rows of exactly ``num_fields`` fields.
+
+    Returns:
+        The rows and, for each, its line number in the file (blank lines are
+        skipped but counted).
+    """
+    restore = f"restore it from the official {ML100K_URL}"
+    if not path.is_file():
+        raise DataError(f"{path}: not found — {restore}")
+    rows, lines = [], []
     with open(path, encoding=encoding) as f:
-        for lineno, line in enumerate(f, start=1):
-            line = line.rstrip("\r\n")
+        for lineno, raw in enumerate(f, start=1):
+            if not raw.endswith("\n"):  # only a file cut short ends inside a line
+                raise DataError(
+                    f"{path}, line {lineno}: the file ends inside this line (no final newline), "
+                    "so it looks truncated — restore the complete file, or end it with a "
+                    "newline if you edited it"
+                )
+            line = raw.rstrip("\r\n")
             if not line:
                 continue
             fields = line.split(sep)
             if len(fields) != num_fields:
                 raise DataError(
                     f"{path}, line {lineno}: expected {num_fields} {sep!r}-separated fields, "
-                    f"got {len(fields)}: {line[:80]!r}"
+                    f"got {len(fields)}: {line[:80]!r} — fix or delete this line"
                 )
             rows.append(fields)
-    return rows
+            lines.append(lineno)
+    if not rows:
+        raise DataError(f"{path}: the file is empty — {restore}")
+    return rows, np.array(lines)
 
 
-def _to_int(values: np.ndarray, path: Path, column: str) -> np.ndarray:
+def _to_int(values: np.ndarray, lines: np.ndarray, path: Path, column: str) -> np.ndarray:
+    """Convert a column (or block of columns) of strings to int64, naming the first bad line."""
     try:
         return values.astype(np.int64)
-    except ValueError:
-        for lineno, value in enumerate(values, start=1):
-            try:
-                int(value)
-            except ValueError:
-                raise DataError(
-                    f"{path}, row {lineno}: column {column!r} must be an integer, got {value!r}"
-                ) from None
+    except (ValueError, OverflowError):
+        for lineno, row in zip(lines, values.reshape(len(lines), -1), strict=True):
+            for value in row:
+                try:
+                    np.int64(int(value))
+                except (ValueError, OverflowError):
+                    raise DataError(
+                        f"{path}, line {lineno}: column {column!r} must be an integer, got "
+                        f"{value!r} — fix this line"
+                    ) from None
         raise
 
 
-def read_ratings(path: Path) -> pd.DataFrame:
-    """Read a tab-separated ``user item rating timestamp`` file with raw ids."""
-    rows = np.array(_read_rows(path, "\t", 4), dtype=object).reshape(-1, 4)
+def _first_repeat(keys: pd.DataFrame) -> tuple[int, int] | None:
+    """Return the positions ``(first, again)`` of the first row whose key an earlier row has."""
+    repeated = keys.duplicated().to_numpy()
+    if not repeated.any():
+        return None
+    again = int(np.argmax(repeated))
+    first = int(np.argmax((keys == keys.iloc[again]).all(axis=1).to_numpy()))
+    return first, again
+
+
+def _unique_ids(ids: np.ndarray, lines: np.ndarray, path: Path, what: str) -> np.ndarray:
+    repeat = _first_repeat(pd.DataFrame({"id": ids}))
+    if repeat is not None:
+        first, again = repeat
+        raise DataError(
+            f"{path}, line {lines[again]}: {what} id {ids[again]} repeats line {lines[first]} "
+            f"— keep one line per {what} id"
+        )
+    return ids
+
+
+def _read_ratings(path: Path) -> tuple[pd.DataFrame, np.ndarray]:
+    rows, lines = _read_rows(path, "\t", 4)
+    table = np.array(rows, dtype=object)
     cols = ["user", "item", "rating", "timestamp"]
-    frame = pd.DataFrame({c: _to_int(rows[:, k], path, c) for k, c in enumerate(cols)})
-    bad = frame.index[(frame["rating"] < 1) | (frame["rating"] > 5)]
+    frame = pd.DataFrame({c: _to_int(table[:, k], lines, path, c) for k, c in enumerate(cols)})
+    bad = np.flatnonzero(~frame["rating"].between(1, 5).to_numpy())
     if len(bad):
-        raise DataError(f"{path}, row {bad[0] + 1}: rating must be in 1..5")
-    return frame
+        raise DataError(
+            f"{path}, line {lines[bad[0]]}: rating must be in 1..5, got "
+            f"{frame['rating'].iloc[bad[0]]} — fix this line"
+        )
+    repeat = _first_repeat(frame[["user", "item"]])
+    if repeat is not None:
+        (user, item, r_first), r_again = frame.iloc[repeat[0], :3], frame["rating"].iloc[repeat[1]]
+        detail = (
+            "the same rating" if r_first == r_again else f"rating {r_first} there, {r_again} here"
+        )
+        raise DataError(
+            f"{path}, line {lines[repeat[1]]}: user {user} and item {item} repeat line "
+            f"{lines[repeat[0]]} ({detail}) — keep one rating per (user, item) pair"
+        )
+    return frame, lines
+
+
+def read_ratings(path: Path) -> pd.DataFrame:
+    """Read a tab-separated ``user item rating timestamp`` file with raw ids.
+
+    Raises:
+        DataError: a line is malformed, the last one is cut short, a rating is
+            outside 1..5 or a (user, item) pair repeats; the message names the
+            file and line (for a repeat, both lines).
+    """
+    return _read_ratings(path)[0]
 
 
 def _year(title: str, release_date: str) -> float:
@@ -264,26 +329,32 @@ def _year(title: str, release_date: str) -> float:
     return float("nan")
 
 
-def load_ml100k(data_dir: str | Path | None = None, *, download: bool = True) -> MovieLens100K:
-    """Obtain (see :func:`obtain_ml100k`) and parse MovieLens-100K."""
-    folder = obtain_ml100k(data_dir, download_if_missing=download)
+def load_ml100k(
+    data_dir: str | Path | None = None, *, download: bool = True, verify: bool = True
+) -> MovieLens100K:
+    """Obtain (see :func:`obtain_ml100k` for the arguments) and parse MovieLens-100K."""
+    folder = obtain_ml100k(data_dir, download_if_missing=download, verify=verify)
     return parse_ml100k(folder)
 
 
 def parse_ml100k(folder: Path) -> MovieLens100K:
     """Parse ``u.user``, ``u.item`` and ``u.data`` from an extracted ml-100k folder."""
-    user_rows = _read_rows(folder / "u.user", "|", 5)
-    users = pd.DataFrame(user_rows, columns=["raw_id", "age", "gender", "occupation", "zip"])
-    users["raw_id"] = _to_int(users["raw_id"].to_numpy(), folder / "u.user", "user id")
-    users["age"] = _to_int(users["age"].to_numpy(), folder / "u.user", "age")
+    path = folder / "u.user"
+    rows, lines = _read_rows(path, "|", 5)
+    users = pd.DataFrame(rows, columns=["raw_id", "age", "gender", "occupation", "zip"])
+    ids = _to_int(users["raw_id"].to_numpy(), lines, path, "user id")
+    users["raw_id"] = _unique_ids(ids, lines, path, "user")
+    users["age"] = _to_int(users["age"].to_numpy(), lines, path, "age")
     users = users.sort_values("raw_id").reset_index(drop=True).rename_axis("user")
 
-    item_rows = _read_rows(folder / "u.item", "|", 5 + len(GENRES))
-    raw = np.array(item_rows, dtype=object)
-    flags = _to_int(raw[:, 5:], folder / "u.item", "genre flag")
+    path = folder / "u.item"
+    rows, lines = _read_rows(path, "|", 5 + len(GENRES))
+    raw = np.array(rows, dtype=object)
+    flags = _to_int(raw[:, 5:], lines, path, "genre flag")
+    ids = _to_int(raw[:, 0], lines, path, "item id")
     items = pd.DataFrame(
         {
-            "raw_id": _to_int(raw[:, 0], folder / "u.item", "item id"),
+            "raw_id": _unique_ids(ids, lines, path, "item"),
             "title": raw[:, 1].astype(str),
             "release_date": raw[:, 2].astype(str),
             "imdb_url": raw[:, 4].astype(str),
@@ -298,13 +369,15 @@ def parse_ml100k(folder: Path) -> MovieLens100K:
     items = items.sort_values("raw_id").reset_index(drop=True).rename_axis("item")
 
     path = folder / "u.data"
-    ratings = read_ratings(path)
+    ratings, lines = _read_ratings(path)
     user_index, item_index = _index_of(users["raw_id"]), _index_of(items["raw_id"])
-    unknown_u = ~ratings["user"].isin(user_index.index)
-    unknown_i = ~ratings["item"].isin(item_index.index)
-    if unknown_u.any() or unknown_i.any():
-        row = int(np.flatnonzero(unknown_u.to_numpy() | unknown_i.to_numpy())[0])
-        raise DataError(f"{path}, row {row + 1}: user or item id not in u.user / u.item")
+    for column, index, table in (("user", user_index, "u.user"), ("item", item_index, "u.item")):
+        unknown = np.flatnonzero(~ratings[column].isin(index.index).to_numpy())
+        if len(unknown):
+            raise DataError(
+                f"{path}, line {lines[unknown[0]]}: {column} id {ratings[column].iloc[unknown[0]]} "
+                f"is not in {table} — fix this line or add the {column} to {table}"
+            )
     ratings["user"] = user_index.loc[ratings["user"]].to_numpy()
     ratings["item"] = item_index.loc[ratings["item"]].to_numpy()
     return MovieLens100K(ratings=ratings, users=users, items=items, root=folder)
@@ -327,14 +400,18 @@ def to_index(data: MovieLens100K, frame: pd.DataFrame) -> pd.DataFrame:
 def _read_user_item_lists(path: Path) -> pd.DataFrame:
     """Read ``user item item ...`` lines (0-based ids) into a ``user``, ``item`` frame."""
     if not path.exists():
-        raise DataError(f"{path} not found; point the root at a folder holding train.txt/test.txt")
+        raise DataError(
+            f"{path}: not found — point the root at a folder holding train.txt, test.txt"
+        )
     users, items = [], []
     with open(path, encoding="ascii") as f:
         for lineno, line in enumerate(f, start=1):
             try:
                 ids = np.array(line.split(), dtype=np.int64)
             except ValueError:
-                raise DataError(f"{path}, line {lineno}: ids must be integers") from None
+                raise DataError(
+                    f"{path}, line {lineno}: ids must be integers — fix this line"
+                ) from None
             if len(ids) > 1:
                 users.append(np.full(len(ids) - 1, ids[0]))
                 items.append(ids[1:])

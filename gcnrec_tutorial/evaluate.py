@@ -174,6 +174,11 @@ def evaluate_ranking(
         seed=seed,
         device=device,
     )
+    return summarize(users, values)
+
+
+def summarize(users: Tensor, values: dict[str, Tensor]) -> dict[str, float]:
+    """Means over users of :func:`per_user_metrics`' values, and ``num_users``."""
     result = {key: float(v.mean()) if len(v) else 0.0 for key, v in values.items()}
     result["num_users"] = len(users)
     return result

@@ -3,8 +3,8 @@
 The command line, the benchmarks and the chapters run experiments through this
 module, so a model or a split is added in one place:
 
-* :data:`SPLITS` - ``--split`` name -> ``split(data, seed) -> Split``;
-* :data:`MODELS` - ``--model`` name -> ``build(config, data, split) -> Recommender``;
+* :mod:`gcnrec_tutorial.registry` - the datasets, splits and models by name,
+  and :class:`~gcnrec_tutorial.registry.RunConfig`;
 * :func:`run_ranking` / :func:`run_rating` - train, select on validation, test,
   and return a plain dict (optionally saving the run directory as one unit);
 * :func:`restore` - rebuild a saved run (model, split, graph) for recommending.
@@ -14,148 +14,24 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import torch
 
-from . import data as data_module
 from . import splits
 from .data import MovieLens100K
 from .errors import ConfigError, RunError
-from .evaluate import evaluate_ranking
+from .evaluate import per_user_metrics, summarize
 from .graph import BipartiteGraph, build_graph
-from .models import GCN, MF, LightGCN, Recommender
+from .models import Recommender
 from .rating import RatingModel, RatingRanker, evaluate_rating, fit_rating
+from .registry import DATASETS, MODELS, SPLITS, RunConfig
 from .runs import load_run, provenance, save_run
 from .train import History, TrainConfig, fit
 
-
-@dataclass(frozen=True)
-class RunConfig:
-    """Everything that defines one run; saved in ``run.json`` and enough to rebuild it."""
-
-    model: str = "lightgcn"  # a key of MODELS
-    task: str = "ranking"  # "ranking" (BPR, NDCG) or "rating" (MSE, RMSE; chapter 6)
-    split: str = "ratio"  # a key of SPLITS
-    dataset: str = "ml-100k"
-    embedding_dim: int = 64
-    num_layers: int | None = None  # None: the model's default (LightGCN 3, GCN 2)
-    epochs: int = 300  # upper bound; early stopping usually ends sooner
-    batch_size: int = 2048
-    lr: float = 5e-3
-    l2: float = 1e-3  # ranking: L2 weight on the batch's layer-0 rows
-    reg: float = 0.05  # rating: per-rating L2 weight
-    patience: int = 10  # validations without improvement
-    seed: int = 0
-    device: str = "auto"
-
-    def __post_init__(self) -> None:
-        positive = {
-            "embedding_dim": self.embedding_dim,
-            "epochs": self.epochs,
-            "batch_size": self.batch_size,
-            "patience": self.patience,
-        }
-        for name, value in positive.items():
-            if value < 1:
-                raise ConfigError(f"{name} must be >= 1, got {value}")
-        rates = {"lr": self.lr, "l2": self.l2, "reg": self.reg}
-        for key, rate in rates.items():
-            if not (rate >= 0 and rate < float("inf")) or (key == "lr" and rate == 0):
-                raise ConfigError(f"{key} must be a finite number > 0 (>= 0 for l2, reg)")
-        if self.seed < 0:
-            raise ConfigError(f"seed must be >= 0, got {self.seed}")
-        if self.num_layers is not None and self.num_layers < 0:
-            raise ConfigError(f"num_layers must be >= 0, got {self.num_layers}")
-        choices: dict[str, list[str]] = {
-            "model": list(MODELS),
-            "split": list(SPLITS),
-            "task": ["ranking", "rating"],
-            "dataset": list(DATASETS),
-        }
-        for name, allowed in choices.items():
-            if getattr(self, name) not in allowed:
-                raise ConfigError(
-                    f"unknown {name} {getattr(self, name)!r}; choose from "
-                    + ", ".join(sorted(allowed))
-                )
-
-    def layers(self, default: int) -> int:
-        return default if self.num_layers is None else self.num_layers
-
-
-DATASETS: dict[str, Callable[..., MovieLens100K]] = {"ml-100k": data_module.load_ml100k}
-"""``--dataset`` name -> ``load(data_dir, verify=...)``."""
-
-SPLITS: dict[str, Callable[[MovieLens100K, int], splits.Split]] = {
-    "ratio": lambda ds, seed: splits.ratio_split(ds.interactions, seed=seed),
-    "u1": lambda ds, seed: splits.canonical_split(ds, "u1", valid_fraction=0.05, seed=seed),
-    "temporal": lambda ds, seed: splits.temporal_split(ds.interactions),
-    "cold-items": lambda ds, seed: splits.cold_item_split(ds.interactions, seed=seed),
-}
-"""``--split`` name -> ``split(data, seed)``; ``u1`` holds validation out of ``u1.base``."""
-
-
-def _text(config: RunConfig, ds: MovieLens100K, split: splits.Split) -> tuple[Any, Any]:
-    """Frozen MiniLM user and item text embeddings (users: TRAINING history only)."""
-    from .embedding_cache import item_embeddings, user_embeddings  # lazy: transformers
-
-    return user_embeddings(ds, split.train, device=config.device), item_embeddings(
-        ds, device=config.device
-    )
-
-
-def _lightgcn(config: RunConfig, ds: MovieLens100K, split: splits.Split) -> LightGCN:
-    return LightGCN(
-        ds.num_users,
-        ds.num_items,
-        embedding_dim=config.embedding_dim,
-        num_layers=config.layers(3),
-        seed=config.seed,
-    )
-
-
-def _fusion(kind: str) -> Callable[[RunConfig, MovieLens100K, splits.Split], Recommender]:
-    def build(config: RunConfig, ds: MovieLens100K, split: splits.Split) -> Recommender:
-        from . import fusion
-
-        users, items = _text(config, ds, split)
-        dim, seed = config.embedding_dim, config.seed
-        if kind == "early":
-            return fusion.EarlyFusion(
-                users, items, embedding_dim=dim, num_layers=config.layers(3), seed=seed
-            )
-        if kind == "late":
-            return fusion.LateFusion(
-                _lightgcn(config, ds, split), users, items, embedding_dim=dim, seed=seed
-            )
-        return fusion.GatedFusion(
-            _lightgcn(config, ds, split), users, items, embedding_dim=dim, seed=seed
-        )
-
-    return build
-
-
-MODELS: dict[str, Callable[[RunConfig, MovieLens100K, splits.Split], Recommender]] = {
-    "mf": lambda c, ds, s: MF(
-        ds.num_users, ds.num_items, embedding_dim=c.embedding_dim, init="xavier", seed=c.seed
-    ),
-    "gcn": lambda c, ds, s: GCN(
-        ds.num_users,
-        ds.num_items,
-        embedding_dim=c.embedding_dim,
-        num_layers=c.layers(2),
-        seed=c.seed,
-    ),
-    "lightgcn": _lightgcn,
-    "early-fusion": _fusion("early"),
-    "late-fusion": _fusion("late"),
-    "gated-fusion": _fusion("gated"),
-}
-"""``--model`` name -> ``build(config, data, split) -> Recommender``; add a model here."""
+__all__ = ["DATASETS", "MODELS", "SPLITS", "RunConfig", "Trained", "restore", "run"]
 
 
 @dataclass
@@ -197,6 +73,8 @@ def train_ranking(config: RunConfig, ds: MovieLens100K, *, progress: bool = Fals
         device=config.device,
         progress=progress,
     )
+    if not any(p.requires_grad for p in model.parameters()):  # a baseline: nothing to fit
+        return Trained(config, model, split, graph, History())
     history = fit(
         model, graph, split.train, split.valid, train_config, candidate_items=split.valid_candidates
     )
@@ -226,10 +104,15 @@ def train_rating(config: RunConfig, ds: MovieLens100K) -> Trained:
     return Trained(config, RatingRanker(model), split, graph, history)
 
 
-def test_metrics(trained: Trained) -> dict[str, float]:
-    """Full-ranking test metrics (train and valid masked), plus RMSE/MAE for rating runs."""
+def test_metrics(trained: Trained, *, per_user: bool = False) -> dict[str, Any]:
+    """Full-ranking test metrics (train and valid masked), plus RMSE/MAE for rating runs.
+
+    With ``per_user``, ``result["per_user"]`` holds the evaluated ``users`` and their
+    ``ndcg@10``, ``recall@20`` and ``ndcg@20``: the input of a paired test
+    (:func:`gcnrec_tutorial.metrics.paired_bootstrap`).
+    """
     split = trained.split
-    metrics = evaluate_ranking(
+    users, values = per_user_metrics(
         trained.model,
         trained.graph,
         split.test,
@@ -238,19 +121,29 @@ def test_metrics(trained: Trained) -> dict[str, float]:
         seed=trained.config.seed,
         device=trained.config.device,
     )
+    metrics: dict[str, Any] = summarize(users, values)
     if isinstance(trained.model, RatingRanker):
         metrics = {**evaluate_rating(trained.model.model, trained.graph, split.test), **metrics}
+    if per_user:
+        metrics["per_user"] = {
+            "users": users.tolist(),
+            **{k: [round(float(x), 6) for x in values[k]] for k in PER_USER_KEYS},
+        }
     return metrics
 
 
-def _result(trained: Trained) -> dict[str, Any]:
+PER_USER_KEYS = ("ndcg@10", "recall@20", "ndcg@20")
+
+
+def _result(trained: Trained, *, per_user: bool = False) -> dict[str, Any]:
     assert trained.history is not None
     history, config = trained.history, trained.config
+    metrics = test_metrics(trained, per_user=per_user)
     return {
         "model": config.model,
         "task": config.task,
         "split": trained.split.name,
-        **{key: round(value, 6) for key, value in test_metrics(trained).items()},
+        **{k: round(v, 6) if isinstance(v, float) else v for k, v in metrics.items()},
         "epochs": history.epochs,
         "best_epoch": history.best_epoch,
         # None when nothing was validated (an empty validation part)
@@ -266,18 +159,20 @@ def run(
     out: str | Path | None = None,
     data_dir: str | Path | None = None,
     progress: bool = False,
+    per_user: bool = False,
 ) -> dict[str, Any]:
     """Train, validate and test one run; return its results as a plain dict.
 
     With ``out``, the run directory (weights, config, metrics, provenance) is
-    written as one unit (:func:`gcnrec_tutorial.runs.save_run`).
+    written as one unit (:func:`gcnrec_tutorial.runs.save_run`). With
+    ``per_user``, the per-user test values are included (see :func:`test_metrics`).
     """
     ds = ds if ds is not None else load_data(config, data_dir)
     if config.task == "rating":
         trained = train_rating(config, ds)
     else:
         trained = train_ranking(config, ds, progress=progress)
-    result = _result(trained)
+    result = _result(trained, per_user=per_user)
     if out is not None:
         save_run(
             out,

@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import http.server
+import io
 import os
+import threading
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -77,3 +83,59 @@ def real() -> data.MovieLens100K:
     if root is None:
         pytest.skip("set GCNREC_DATA_DIR to a directory holding ml-100k/ to run real-data tests")
     return data.load_ml100k(root, download=False)
+
+
+@dataclass
+class Served:
+    """A file served on 127.0.0.1: its ``url``, ``payload`` and the ``requests`` paths received."""
+
+    url: str
+    payload: bytes
+    requests: list[str] = field(default_factory=list)
+
+
+def zip_of(folder: Path) -> bytes:
+    """Return a zip holding ``folder``'s files under ``ml-100k/``, as ``ml-100k.zip`` does."""
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        for f in sorted(folder.iterdir()):
+            zf.write(f, f"ml-100k/{f.name}")
+    return buf.getvalue()
+
+
+@pytest.fixture
+def served(tmp_path: Path) -> Iterator[Served]:
+    """Serve a zip of the tiny dataset (written to ``tmp_path/src``) at ``/ml-100k.zip``."""
+    served = Served("", zip_of(write_tiny_ml100k(tmp_path / "src")))
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            served.requests.append(self.path)
+            if self.path != "/ml-100k.zip":
+                self.send_error(404)
+                return
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(served.payload)))
+            self.end_headers()
+            self.wfile.write(served.payload)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    served.url = f"http://127.0.0.1:{server.server_port}/ml-100k.zip"
+    try:
+        yield served
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.fixture
+def cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Point the default cache at ``tmp_path/xdg`` (not created) and unset GCNREC_DATA_DIR."""
+    monkeypatch.delenv("GCNREC_DATA_DIR", raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    return tmp_path / "xdg" / "gcnrec_tutorial"

@@ -3,18 +3,40 @@
 from __future__ import annotations
 
 import hashlib
-import http.server
-import io
-import threading
-import zipfile
-from collections.abc import Iterator
+import logging
+import os
+import re
+import shutil
+import subprocess
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from gcnrec_tutorial import data
-from tests.conftest import write_tiny_ml100k
+from tests.conftest import Served
+
+REPO = Path(__file__).resolve().parents[1]
+DEAD_URL = "http://127.0.0.1:9/ml-100k.zip"  # nothing listens there: a download fails at once
+
+
+@pytest.fixture(autouse=True)
+def _no_internet(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Whatever a test does, the package's default URL never leaves this machine."""
+    monkeypatch.setattr(data, "ML100K_URL", DEAD_URL)
+
+
+def _error(call: Callable[[], object]) -> str:
+    """Run ``call``, expect a DataError and return its message, checked to be one line."""
+    with pytest.raises(data.DataError) as err:
+        call()
+    message = str(err.value)
+    assert "\n" not in message and "\r" not in message
+    return message
+
+
+# --- parsing ---------------------------------------------------------------------------------
 
 
 def test_parse_tiny(tiny: data.MovieLens100K) -> None:
@@ -25,6 +47,7 @@ def test_parse_tiny(tiny: data.MovieLens100K) -> None:
     assert np.isnan(tiny.items.loc[9, "year"])  # "Unknown Title" with no date
     assert tiny.users.loc[2, "gender"] == "F" and tiny.users.loc[2, "age"] == 27
     assert tiny.density == pytest.approx(72 / 144)
+    assert tiny.root.is_absolute()
 
 
 def test_raw_ids_map_back(tiny: data.MovieLens100K) -> None:
@@ -48,30 +71,203 @@ def test_malformed_line_names_file_and_line(tiny_dir: Path) -> None:
     lines = path.read_text().splitlines()
     lines[4] = "1\t2\t3"  # only 3 fields
     path.write_text("\n".join(lines) + "\n")
-    with pytest.raises(data.DataError, match=r"u\.data, line 5: expected 4"):
-        data.parse_ml100k(tiny_dir / "ml-100k")
+    message = _error(lambda: data.parse_ml100k(tiny_dir / "ml-100k"))
+    assert message == (
+        f"{path}, line 5: expected 4 '\\t'-separated fields, got 3: '1\\t2\\t3' — "
+        "fix or delete this line"
+    )
 
 
-def test_non_integer_field_names_row(tiny_dir: Path) -> None:
+@pytest.mark.parametrize(
+    ("bad", "what"),
+    [
+        ("1\tX\t3\t88", "column 'item' must be an integer, got 'X'"),
+        ("1\t2\t3\t1e9", "column 'timestamp' must be an integer, got '1e9'"),
+        ("1\t2\t3\t" + "9" * 20, f"column 'timestamp' must be an integer, got '{'9' * 20}'"),
+        ("1\t2\t9\t88", "rating must be in 1..5, got 9"),
+        ("99\t2\t3\t88", "user id 99 is not in u.user"),
+        ("1\t99\t3\t88", "item id 99 is not in u.item"),
+    ],
+)
+def test_line_numbers_count_blank_lines(tiny_dir: Path, bad: str, what: str) -> None:
     path = tiny_dir / "ml-100k" / "u.data"
+    lines = [ln for ln in path.read_text().splitlines() if not ln.startswith("1\t")]
+    # blank lines 1, 2 and 5; the bad row is line 6 of the file (the 3rd non-blank row)
+    path.write_text("\n\n" + "\n".join([*lines[:2], "", bad, *lines[2:]]) + "\n")
+    message = _error(lambda: data.parse_ml100k(tiny_dir / "ml-100k"))
+    assert message.startswith(f"{path}, line 6: {what} — ")
+
+
+def test_user_file_line_numbers_count_blank_lines(tiny_dir: Path) -> None:
+    path = tiny_dir / "ml-100k" / "u.user"
+    lines = path.read_text(encoding="latin-1").splitlines()
+    lines[3] = "4|old|M|other|00000"
+    path.write_text("\n" + "\n".join(lines) + "\n", encoding="latin-1")
+    message = _error(lambda: data.parse_ml100k(tiny_dir / "ml-100k"))
+    assert message.startswith(f"{path}, line 5: column 'age' must be an integer, got 'old' — ")
+
+
+@pytest.mark.parametrize("cut", [3, 11])  # inside the timestamp; inside the rating (3 fields)
+@pytest.mark.parametrize("name", ["u.data", "u1.base", "u1.test"])
+def test_truncated_last_line_names_file_and_line(tiny_dir: Path, name: str, cut: int) -> None:
+    path = tiny_dir / "ml-100k" / name
+    text = path.read_text()
+    path.write_text(text[:-cut])  # as if the copy stopped early: no final newline
+    message = _error(lambda: data.read_ratings(path))
+    assert message == (
+        f"{path}, line {text.count(chr(10))}: the file ends inside this line (no final "
+        "newline), so it looks truncated — restore the complete file, or end it with a "
+        "newline if you edited it"
+    )
+    if name == "u.data":
+        assert _error(lambda: data.parse_ml100k(tiny_dir / "ml-100k")) == message
+
+
+@pytest.mark.parametrize("same_rating", [True, False])
+@pytest.mark.parametrize("name", ["u.data", "u1.base", "u1.test"])
+def test_duplicate_pair_names_both_lines(tiny_dir: Path, name: str, same_rating: bool) -> None:
+    path = tiny_dir / "ml-100k" / name
     lines = path.read_text().splitlines()
-    lines[2] = "1\tX\t3\t88"
+    user, item, rating, stamp = lines[1].split("\t")
+    again = rating if same_rating else str(int(rating) % 5 + 1)
+    lines.append(f"{user}\t{item}\t{again}\t{stamp}")
     path.write_text("\n".join(lines) + "\n")
-    with pytest.raises(data.DataError, match=r"row 3: column 'item' must be an integer"):
-        data.parse_ml100k(tiny_dir / "ml-100k")
+    message = _error(lambda: data.read_ratings(path))
+    detail = "the same rating" if same_rating else f"rating {rating} there, {again} here"
+    assert message == (
+        f"{path}, line {len(lines)}: user {user} and item {item} repeat line 2 ({detail}) — "
+        "keep one rating per (user, item) pair"
+    )
 
 
-def test_checksum_mismatch_names_file(tiny_dir: Path) -> None:
+def test_duplicate_user_id_names_both_lines(tiny_dir: Path) -> None:
+    path = tiny_dir / "ml-100k" / "u.user"
+    with open(path, "a", encoding="latin-1") as f:
+        f.write("3|40|M|other|00000\n")
+    message = _error(lambda: data.parse_ml100k(tiny_dir / "ml-100k"))
+    assert message == f"{path}, line 13: user id 3 repeats line 3 — keep one line per user id"
+
+
+@pytest.mark.parametrize("name", ["u.data", "u1.base", "u1.test"])
+def test_missing_or_empty_file_is_named(tiny_dir: Path, name: str) -> None:
+    path = tiny_dir / "ml-100k" / name
+    path.write_text("")
+    assert _error(lambda: data.read_ratings(path)).startswith(f"{path}: the file is empty — ")
+    path.unlink()
+    assert _error(lambda: data.read_ratings(path)).startswith(f"{path}: not found — ")
+
+
+# --- finding and verifying a local copy -------------------------------------------------------
+
+
+def test_checksum_mismatch_in_given_dir_suggests_no_verify(tiny_dir: Path) -> None:
+    path = tiny_dir / "ml-100k" / "u.user"
+    with open(path, "a") as f:
+        f.write("99|20|M|other|00000\n")
+    message = _error(lambda: data.obtain_ml100k(tiny_dir, download_if_missing=False))
+    assert re.fullmatch(
+        re.escape(f"{path}: sha256 mismatch (expected ")
+        + r"[0-9a-f]{64}, got [0-9a-f]{64}\) — .*verify=False.*--no-verify.*",
+        message,
+    )
+    assert "delete" not in message  # nothing would download it again into a given directory
+
+
+def test_verify_false_accepts_a_modified_copy_with_a_warning(
+    tiny_dir: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     with open(tiny_dir / "ml-100k" / "u.user", "a") as f:
         f.write("99|20|M|other|00000\n")
-    with pytest.raises(data.DataError, match=r"u\.user: sha256 mismatch"):
-        data.obtain_ml100k(tiny_dir, download_if_missing=False)
+    with caplog.at_level(logging.WARNING, logger="gcnrec_tutorial"):
+        ds = data.load_ml100k(tiny_dir, download=False, verify=False)
+    assert ds.num_users == 13 and ds.users["raw_id"].iloc[-1] == 99
+    [record] = caplog.records
+    assert record.levelno == logging.WARNING
+    assert str(tiny_dir / "ml-100k") in record.getMessage()
+    assert "sha256" in record.getMessage()
 
 
-def test_missing_data_offline_names_url_and_env(tmp_path: Path) -> None:
-    with pytest.raises(data.DataError, match="GCNREC_DATA_DIR") as err:
-        data.obtain_ml100k(tmp_path, download_if_missing=False)
-    assert data.ML100K_URL in str(err.value)
+def test_verified_load_logs_no_warning(tiny_dir: Path, caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level(logging.WARNING, logger="gcnrec_tutorial"):
+        data.load_ml100k(tiny_dir, download=False)
+    assert caplog.records == []
+
+
+@pytest.mark.parametrize("partial", [False, True])
+@pytest.mark.parametrize("via_env", [False, True])
+def test_given_dir_without_files_is_named_and_nothing_downloads(
+    tmp_path: Path, served: Served, monkeypatch: pytest.MonkeyPatch, via_env: bool, partial: bool
+) -> None:
+    given = tmp_path / "mine"
+    given.mkdir()
+    if partial:
+        (given / "ml-100k").mkdir()
+        (given / "ml-100k" / "u.data").write_text("1\t1\t5\t880000000\n")
+    before = sorted(given.rglob("*"))
+    monkeypatch.setenv("GCNREC_DATA_DIR", str(given) if via_env else "/nonexistent/unused")
+    message = _error(lambda: data.obtain_ml100k(None if via_env else given, url=served.url))
+    source = "GCNREC_DATA_DIR" if via_env else "data_dir"
+    missing = (
+        "ml-100k/u.item, ml-100k/u.user"
+        if partial
+        else "ml-100k/u.data, " + ("ml-100k/u.item, ml-100k/u.user")
+    )
+    assert message.startswith(f"{given}: {missing} not found ({source}={str(given)!r}) — ")
+    assert served.url in message  # where to get the files
+    assert served.requests == []
+    assert sorted(given.rglob("*")) == before
+
+
+def test_missing_given_dir_is_never_created(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    typo = tmp_path / "typo" / "data"
+    monkeypatch.setenv("GCNREC_DATA_DIR", str(typo))
+    message = _error(lambda: data.load_ml100k())
+    assert message.startswith(f"{typo}: ml-100k/u.data, ml-100k/u.item, ml-100k/u.user not found")
+    assert not (tmp_path / "typo").exists()
+
+
+def test_relative_data_dir_error_names_absolute_path(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "notebooks").mkdir()
+    monkeypatch.chdir(tmp_path / "notebooks")
+    monkeypatch.setenv("GCNREC_DATA_DIR", "../shared/data")
+    absolute = Path(os.getcwd()).parent / "shared" / "data"
+    message = _error(lambda: data.load_ml100k())
+    assert message.startswith(f"{absolute}: ml-100k/u.data, ml-100k/u.item, ml-100k/u.user ")
+    assert f"GCNREC_DATA_DIR='../shared/data', relative to {Path(os.getcwd())}" in message
+    assert "use an absolute path" in message
+    assert not absolute.parent.exists()
+
+
+def test_relative_data_dir_that_exists_is_used(
+    tiny_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tiny_dir / "ml-100k")
+    monkeypatch.setenv("GCNREC_DATA_DIR", "..")
+    ds = data.load_ml100k(download=False)
+    assert ds.num_users == 12 and ds.root == Path(os.getcwd())
+
+
+def test_makefile_exports_an_absolute_data_dir() -> None:
+    make = shutil.which("make")
+    if make is None:
+        pytest.skip("make is not installed")
+    show = '_show_data_dir: ; @echo "[$$GCNREC_DATA_DIR]"'
+    env = {k: v for k, v in os.environ.items() if k not in ("GCNREC_DATA_DIR", "MAKEFLAGS")}
+    expected = f"[{os.path.abspath(REPO / '../shared/data')}]"
+
+    def shown(*args: str, **extra: str) -> str:
+        command = [make, "--no-print-directory", "-C", str(REPO), f"--eval={show}", *args]
+        out = subprocess.run(command, env={**env, **extra}, capture_output=True, text=True)
+        assert out.returncode == 0, out.stderr
+        return out.stdout.strip()
+
+    assert shown("_show_data_dir", "GCNREC_DATA_DIR=../shared/data") == expected
+    assert shown("_show_data_dir", GCNREC_DATA_DIR="../shared/data") == expected
+    assert shown("_show_data_dir") == "[]"  # unset stays unset: the cache is the default
 
 
 def test_default_data_dir_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
@@ -82,93 +278,74 @@ def test_default_data_dir_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -
     assert data.default_data_dir() == tmp_path / "c" / "gcnrec_tutorial"
 
 
-# --- downloads, against a local HTTP server (never the internet) ---------------------------
-
-
-def _zip_of(folder: Path) -> bytes:
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w") as zf:
-        for f in sorted(folder.iterdir()):
-            zf.write(f, f"ml-100k/{f.name}")
-    return buf.getvalue()
+# --- the cache: download, verify, extract (a local HTTP server, never the internet) ----------
 
 
 @pytest.fixture
-def served(tmp_path: Path) -> Iterator[tuple[str, bytes]]:
-    """Serve a zip of the tiny dataset on 127.0.0.1; yields (url, payload)."""
-    payload = _zip_of(write_tiny_ml100k(tmp_path / "src"))
-
-    class Handler(http.server.BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            if self.path != "/ml-100k.zip":
-                self.send_error(404)
-                return
-            self.send_response(200)
-            self.send_header("Content-Length", str(len(payload)))
-            self.end_headers()
-            self.wfile.write(payload)
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}/ml-100k.zip", payload
-    finally:
-        server.shutdown()
-        server.server_close()
-
-
-def _pin(monkeypatch: pytest.MonkeyPatch, payload: bytes, src: Path) -> None:
-    monkeypatch.setattr(data, "ML100K_ZIP_SHA256", hashlib.sha256(payload).hexdigest())
-    monkeypatch.setattr(data, "ML100K_ZIP_MD5", hashlib.md5(payload).hexdigest())
-    monkeypatch.setattr(data, "ML100K_ZIP_SIZE", len(payload))
+def pinned(served: Served, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Served:
+    """Accept the served tiny archive and its files as the official release."""
+    monkeypatch.setattr(data, "ML100K_ZIP_SHA256", hashlib.sha256(served.payload).hexdigest())
+    monkeypatch.setattr(data, "ML100K_ZIP_MD5", hashlib.md5(served.payload).hexdigest())
+    monkeypatch.setattr(data, "ML100K_ZIP_SIZE", len(served.payload))
+    src = tmp_path / "src" / "ml-100k"
     digests = {n: data.file_digest(src / n) for n in ("u.data", "u.item", "u.user")}
     monkeypatch.setattr(data, "ML100K_FILE_SHA256", digests)
+    return served
 
 
-def test_download_verify_extract(
-    served: tuple[str, bytes], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+def test_download_verify_extract_into_cache(pinned: Served, cache: Path) -> None:
+    folder = data.obtain_ml100k(url=pinned.url)
+    assert folder == cache / "ml-100k" and (folder / "u1.base").exists()
+    assert (cache / "ml-100k.zip").read_bytes() == pinned.payload
+    assert sorted(p.name for p in cache.iterdir()) == ["ml-100k", "ml-100k.zip"]  # no temp files
+    assert data.load_ml100k(download=False).num_users == 12
+    assert pinned.requests == ["/ml-100k.zip"]
+
+
+def test_cache_archive_checksum_mismatch_leaves_nothing(
+    pinned: Served, cache: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    url, payload = served
-    _pin(monkeypatch, payload, tmp_path / "src" / "ml-100k")
-    target = tmp_path / "cache"
-    folder = data.obtain_ml100k(target, url=url)
-    assert folder == target / "ml-100k" and (folder / "u.data").exists()
-    assert (target / "ml-100k.zip").read_bytes() == payload
-    assert not list(target.glob("*.part")) and not list(target.glob(".ml-100k.*"))
-    assert data.load_ml100k(target, download=False).num_users == 12
-
-
-def test_download_checksum_mismatch_leaves_nothing(
-    served: tuple[str, bytes], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    url, payload = served
-    _pin(monkeypatch, payload, tmp_path / "src" / "ml-100k")
     monkeypatch.setattr(data, "ML100K_ZIP_SHA256", "0" * 64)
-    target = tmp_path / "cache"
-    pattern = r"sha256 mismatch \(expected 0{64}, got [0-9a-f]{64}\)"
-    with pytest.raises(data.DataError, match=pattern):
-        data.obtain_ml100k(target, url=url)
-    assert list(target.iterdir()) == []  # no partial or corrupt file left behind
+    message = _error(lambda: data.obtain_ml100k(url=pinned.url))
+    assert re.search(r"sha256 mismatch \(expected 0{64}, got [0-9a-f]{64}\)", message)
+    assert list(cache.iterdir()) == []  # no partial or corrupt file left behind
 
 
-def test_download_size_mismatch(served: tuple[str, bytes], tmp_path: Path) -> None:
-    url, payload = served
-    with pytest.raises(data.DataError, match=f"expected 5 bytes, got {len(payload)}"):
-        data.download(url, tmp_path / "x.zip", sha256="0" * 64, size=5)
-    assert not (tmp_path / "x.zip").exists()
+@pytest.mark.parametrize("victim", ["ml-100k/u.data", "ml-100k.zip"])
+def test_checksum_advice_followed_literally_works(pinned: Served, cache: Path, victim: str) -> None:
+    data.obtain_ml100k(url=pinned.url)
+    path = cache / victim
+    with open(path, "ab") as f:
+        f.write(b"corrupt")
+    if victim == "ml-100k.zip":  # the archive is read only when the folder must be (re)made
+        shutil.rmtree(cache / "ml-100k")
+    message = _error(lambda: data.obtain_ml100k(url=pinned.url))
+    assert message.startswith(f"{path}: sha256 mismatch") and "delete" in message
+    path.unlink()  # "delete it and let the package download (or extract) it again"
+    folder = data.obtain_ml100k(url=pinned.url)
+    assert data.parse_ml100k(folder).num_users == 12
+    assert sorted(p.name for p in cache.iterdir()) == ["ml-100k", "ml-100k.zip"]
 
 
-def test_download_unreachable_names_url_and_env(served: tuple[str, bytes], tmp_path: Path) -> None:
-    url, _ = served
-    bad = url.replace("ml-100k.zip", "missing.zip")
-    with pytest.raises(data.DataError, match="GCNREC_DATA_DIR") as err:
-        data.download(bad, tmp_path / "dl" / "x.zip", sha256="0" * 64)
-    assert bad in str(err.value)
-    assert list((tmp_path / "dl").iterdir()) == []
+def test_incomplete_cache_folder_is_extracted_again(pinned: Served, cache: Path) -> None:
+    folder = data.obtain_ml100k(url=pinned.url)
+    (folder / "u.user").unlink()
+    (folder / "stray.txt").write_text("x")
+    assert data.obtain_ml100k(url=pinned.url) == folder
+    assert (folder / "u.user").exists() and not (folder / "stray.txt").exists()
+    assert pinned.requests == ["/ml-100k.zip"]  # the verified archive is reused
+
+
+def test_cache_miss_offline_names_cache_url_and_env(cache: Path) -> None:
+    message = _error(lambda: data.obtain_ml100k(download_if_missing=False))
+    assert message.startswith(f"{cache / 'ml-100k'}: ")
+    assert data.ML100K_URL in message and "GCNREC_DATA_DIR" in message
+
+
+def test_cache_download_failure_names_url(cache: Path) -> None:
+    message = _error(lambda: data.obtain_ml100k())
+    assert message.startswith(f"could not download {DEAD_URL} (")
+    assert str(cache / "ml-100k.zip") in message
 
 
 # --- the real dataset ------------------------------------------------------------------------
@@ -182,3 +359,9 @@ def test_real_counts(real: data.MovieLens100K) -> None:
     assert real.items.loc[0, "title"] == "Toy Story (1995)"
     assert real.items["genres"].map(len).sum() == real.items[list(data.GENRES)].to_numpy().sum()
     assert real.items["year"].isna().sum() == 1
+
+
+@pytest.mark.parametrize("name", ["u1.base", "u1.test", "ua.test"])
+def test_real_canonical_files_parse(real: data.MovieLens100K, name: str) -> None:
+    frame = data.read_ratings(real.root / name)
+    assert len(frame) == {"u1.base": 80_000, "u1.test": 20_000, "ua.test": 9_430}[name]

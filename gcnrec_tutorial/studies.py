@@ -1,0 +1,162 @@
+"""Studies: many runs, one results file with its provenance (chapters 4-6).
+
+A study is a named list of :class:`~gcnrec_tutorial.registry.RunConfig` (models
+x settings x seeds), each with a label. :func:`run_study` runs them all through
+:func:`gcnrec_tutorial.experiment.run`, keeps the per-user test values (for
+paired tests), and writes ``results/NAME.json`` atomically, with the
+provenance of the whole study (commit, package versions, device, threads,
+seeds, wall time). Chapters show these files with :func:`summary`; they do not
+rerun long studies. ``python -m gcnrec_tutorial experiment NAME`` (or
+``make results``) reproduces a file; ``--small`` runs the same study at a tiny
+scale, which the tests do so the runner stays honest.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from tqdm import tqdm
+
+from . import experiment
+from .data import MovieLens100K
+from .errors import ConfigError, RunError
+from .metrics import paired_bootstrap
+from .registry import RunConfig
+from .runs import provenance, save_json
+
+RESULTS_DIR = Path(__file__).resolve().parent.parent / "results"
+
+
+@dataclass(frozen=True)
+class Study:
+    """A named set of runs. ``runs`` pairs a row label (e.g. ``"LightGCN"``) with a config."""
+
+    name: str
+    question: str
+    runs: tuple[tuple[str, RunConfig], ...]
+
+
+def _small(config: RunConfig) -> RunConfig:
+    """The CI-sized version of a run: two epochs of a small model."""
+    return dataclasses.replace(config, epochs=2, embedding_dim=8, batch_size=4096)
+
+
+STUDIES: dict[str, Callable[[], Study]] = {}
+"""Study name -> ``make() -> Study``. Register a study with :func:`register`."""
+
+
+def register(make: Callable[[], Study]) -> Callable[[], Study]:
+    """Add ``make`` to :data:`STUDIES` under the name of the study it makes."""
+    STUDIES[make().name] = make
+    return make
+
+
+def run_study(
+    study: Study,
+    data: MovieLens100K,
+    *,
+    results_dir: str | Path | None = RESULTS_DIR,
+    small: bool = False,
+    progress: bool = True,
+) -> dict[str, Any]:
+    """Run every config of ``study``; write and return the results payload.
+
+    Returns:
+        ``{"study", "question", "small", "provenance", "wall_seconds", "runs"}`` where
+        each run is ``{"label", "config", "result"}`` and ``result`` is
+        :func:`gcnrec_tutorial.experiment.run`'s dict with ``per_user`` values.
+    """
+    start = time.perf_counter()
+    runs = []
+    for label, config in tqdm(study.runs, desc=study.name, disable=not progress):
+        config = _small(config) if small else config
+        result = experiment.run(config, data, per_user=True)
+        runs.append({"label": label, "config": dataclasses.asdict(config), "result": result})
+    seeds = sorted({config.seed for _, config in study.runs})
+    devices = sorted({config.device for _, config in study.runs})
+    payload = {
+        "study": study.name,
+        "question": study.question,
+        "small": small,
+        "provenance": provenance(devices[0] if len(devices) == 1 else "auto", seeds=seeds),
+        "wall_seconds": round(time.perf_counter() - start, 1),
+        "runs": runs,
+    }
+    if results_dir is not None:
+        save_json(Path(results_dir) / f"{study.name}.json", payload)
+    return payload
+
+
+def load_results(name: str, results_dir: str | Path = RESULTS_DIR) -> dict[str, Any]:
+    """Read ``results/NAME.json`` (one clear error if it is missing or not a study)."""
+    path = Path(results_dir) / f"{name}.json"
+    if not path.exists():
+        raise RunError(f"{path} not found: run `python -m gcnrec_tutorial experiment {name}`")
+    try:
+        payload = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as err:
+        raise RunError(f"{path} is not valid JSON ({err}); rerun the study") from None
+    if not isinstance(payload, dict) or "runs" not in payload or "provenance" not in payload:
+        raise RunError(f"{path} is not a study results file; rerun the study")
+    return payload
+
+
+def summary(
+    payload: dict[str, Any],
+    *,
+    metric: str = "ndcg@10",
+    reference: str | None = None,
+    num_samples: int = 2000,
+) -> pd.DataFrame:
+    """One row per label: mean and std over seeds, and a paired test against ``reference``.
+
+    The paired difference of each seed compares the two labels' per-user values
+    on the same users (same seed, same split); the bootstrap interval is over
+    users, pooled across seeds (:func:`gcnrec_tutorial.metrics.paired_bootstrap`).
+    """
+    frame = pd.DataFrame(
+        [
+            {"label": r["label"], "seed": r["config"]["seed"], metric: r["result"][metric]}
+            for r in payload["runs"]
+        ]
+    )
+    table = frame.groupby("label", sort=False)[metric].agg(["mean", "std", "count"])
+    table.columns = [f"{metric} mean", f"{metric} std", "seeds"]
+    if reference is None:
+        return table
+    if reference not in table.index:
+        raise ConfigError(f"reference {reference!r} is not a label of {payload['study']!r}")
+    per_user = {(r["label"], r["config"]["seed"]): r["result"]["per_user"] for r in payload["runs"]}
+    rows = {}
+    for label in table.index:
+        a, b = [], []
+        for (other, seed), values in per_user.items():
+            ref = per_user.get((reference, seed))
+            if other != label or ref is None or ref["users"] != values["users"]:
+                continue
+            a += values[metric]
+            b += ref[metric]
+        rows[label] = paired_bootstrap(a, b, num_samples=num_samples) if a else None
+    table["diff vs " + reference] = [r[0] if r else None for r in rows.values()]
+    table["95% CI low"] = [r[1] if r else None for r in rows.values()]
+    table["95% CI high"] = [r[2] if r else None for r in rows.values()]
+    return table
+
+
+def provenance_line(payload: dict[str, Any]) -> str:
+    """One sentence saying where, when and how a results file was produced."""
+    p = payload["provenance"]
+    versions = ", ".join(f"{k} {v}" for k, v in p["versions"].items() if v)
+    commit = (p.get("commit") or "unknown")[:10]
+    return (
+        f"Study `{payload['study']}`: {len(payload['runs'])} runs, seeds {p['seeds']}, "
+        f"{payload['wall_seconds'] / 60:.1f} min on {p['device']} ({p['device_name']}, "
+        f"{p['threads']} threads), commit {commit}, {p['created']}; {versions}."
+    )

@@ -1,0 +1,74 @@
+"""Tests for gcnrec_tutorial.studies: every registered study runs at tiny scale, files are whole."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from gcnrec_tutorial import studies
+from gcnrec_tutorial.cli import main
+from gcnrec_tutorial.errors import RunError
+from gcnrec_tutorial.registry import RunConfig
+
+
+def toy_study() -> studies.Study:
+    base = RunConfig(split="temporal", device="cpu")
+    runs = tuple(
+        (label, RunConfig(**{**base.__dict__, "model": model, "seed": seed}))
+        for label, model in (("MF", "mf"), ("LightGCN", "lightgcn"))
+        for seed in (0, 1)
+    )
+    return studies.Study("toy", "Does propagation help on the tiny data?", runs)
+
+
+def test_run_study_writes_one_file_with_provenance(tiny, tmp_path: Path) -> None:
+    tmp_path = tmp_path / "results"
+    payload = studies.run_study(toy_study(), tiny, results_dir=tmp_path, small=True, progress=False)
+    on_disk = json.loads((tmp_path / "toy.json").read_text())
+    assert on_disk == json.loads(json.dumps(payload))
+    assert not list(tmp_path.glob(".toy*"))  # no temporary file left behind
+    assert payload["small"] is True and payload["provenance"]["seeds"] == [0, 1]
+    assert {r["config"]["epochs"] for r in payload["runs"]} == {2}  # small: 2 epochs
+    assert all(len(r["result"]["per_user"]["users"]) == 12 for r in payload["runs"])
+    line = studies.provenance_line(payload)
+    assert "toy" in line and "4 runs" in line and "seeds [0, 1]" in line
+
+
+def test_summary_is_mean_std_and_a_paired_interval(tiny, tmp_path: Path) -> None:
+    payload = studies.run_study(toy_study(), tiny, results_dir=None, small=True, progress=False)
+    table = studies.summary(payload, metric="ndcg@10", reference="MF")
+    assert list(table.index) == ["MF", "LightGCN"] and list(table["seeds"]) == [2, 2]
+    mf = [r["result"]["ndcg@10"] for r in payload["runs"] if r["label"] == "MF"]
+    assert table.loc["MF", "ndcg@10 mean"] == pytest.approx(sum(mf) / 2)
+    assert table.loc["MF", "diff vs MF"] == 0.0  # a model against itself
+    low, high = table.loc["LightGCN", ["95% CI low", "95% CI high"]]
+    assert low <= table.loc["LightGCN", "diff vs MF"] <= high
+
+
+def test_every_registered_study_runs_at_tiny_scale(tiny) -> None:
+    for name, make in studies.STUDIES.items():
+        study = make()
+        assert study.name == name and study.runs, name
+        one = studies.Study(name, study.question, study.runs[:1])
+        payload = studies.run_study(one, tiny, results_dir=None, small=True, progress=False)
+        assert payload["runs"][0]["result"]["num_users"] >= 0
+
+
+def test_missing_or_foreign_results_are_clear(tmp_path: Path) -> None:
+    with pytest.raises(RunError, match="experiment nope"):
+        studies.load_results("nope", tmp_path)
+    (tmp_path / "bad.json").write_text('{"runs": []}')
+    with pytest.raises(RunError, match="not a study results file"):
+        studies.load_results("bad", tmp_path)
+
+
+def test_cli_experiment(tiny_dir: Path, tmp_path: Path, monkeypatch, capsys) -> None:
+    monkeypatch.setitem(studies.STUDIES, "toy", toy_study)
+    argv = ["experiment", "toy", "--small", "--data-dir", str(tiny_dir)]
+    assert main([*argv, "--results-dir", str(tmp_path), "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["runs"] == 4 and set(out["ndcg@10"]) == {"MF", "LightGCN"}
+    assert main(["experiment", "nope", "--data-dir", str(tiny_dir)]) == 2
+    assert "unknown study 'nope'" in capsys.readouterr().err
