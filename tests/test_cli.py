@@ -141,8 +141,18 @@ def test_rating_task(tiny_dir: Path, tmp_path: Path, capsys) -> None:
 
 
 @pytest.mark.parametrize("split", ["temporal", "u1", "cold-items"])
-def test_other_splits(split: str, tiny_dir: Path, capsys) -> None:
+def test_other_splits_evaluate_their_own_test_part(split: str, tiny, tiny_dir: Path, capsys):
+    """Each --split runs its protocol: the users evaluated are those of its own test part."""
+    from gcnrec_tutorial import splits
+
     result = run(train_argv(tiny_dir, "--model", "early-fusion", "--split", split), capsys)
+    if split == "temporal":  # leave-last-out: every user with >= 3 ratings has one test item
+        expected = splits.temporal_split(tiny.interactions).test
+    elif split == "u1":  # the u1.test file, whatever the validation part
+        expected = splits.canonical_split(tiny, "u1").test
+    else:  # only the users who rated a cold test item are evaluated
+        expected = splits.cold_item_split(tiny.interactions, seed=0).test
+    assert result["num_users"] == len(expected.users.unique())
     assert result["split"].startswith(split)
 
 

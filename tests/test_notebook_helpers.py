@@ -12,15 +12,19 @@ from gcnrec_tutorial import notebook, runtime
 from gcnrec_tutorial.errors import ConfigError
 
 
-def test_record_roundtrip(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    outputs = [
-        {"output_type": "display_data", "data": {notebook.MIMETYPE: {"name": "n", "value": 3}}},
-        {"output_type": "stream", "text": "hello"},
-    ]
+def test_record_roundtrip(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """What ``record`` displays is what ``read_records`` finds in the saved notebook."""
+    shown: list[dict] = []
+    monkeypatch.setattr("IPython.display.display", lambda obj, raw: shown.append(obj))
+    notebook.record("ndcg", 0.25)
+    notebook.record("sizes", {"train": 3, "test": [1, 2]})
+    assert shown[0]["text/plain"] == "ndcg = 0.25"
+    outputs = [{"output_type": "display_data", "data": data} for data in shown]
+    outputs.append({"output_type": "stream", "text": "hello"})
     nb = {"cells": [{"cell_type": "code", "outputs": outputs}, {"cell_type": "markdown"}]}
     path = tmp_path / "x.ipynb"
     path.write_text(json.dumps(nb))
-    assert notebook.read_records(path) == {"n": 3}
+    assert notebook.read_records(path) == {"ndcg": 0.25, "sizes": {"train": 3, "test": [1, 2]}}
 
 
 def test_record_rejects_unserialisable() -> None:
