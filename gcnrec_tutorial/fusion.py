@@ -268,6 +268,7 @@ class GatedFusion(Recommender):
         seed: int = 0,
     ) -> None:
         super().__init__()
+        check_dims(embedding_dim=embedding_dim)
         self.encoder = encoder
         self.register_buffer("user_text", _check_text("user_text", user_text, user_text.shape[0]))
         self.register_buffer("item_text", _check_text("item_text", item_text, item_text.shape[0]))

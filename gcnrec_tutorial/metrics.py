@@ -110,9 +110,13 @@ def paired_bootstrap(
     Returns:
         ``(mean, low, high)``.
     """
-    diff = torch.as_tensor(a, dtype=torch.float64) - torch.as_tensor(b, dtype=torch.float64)
-    if diff.dim() != 1 or len(diff) == 0:
-        raise ValueError(f"a and b must be two non-empty 1-d sequences, got {tuple(diff.shape)}")
+    a_, b_ = torch.as_tensor(a, dtype=torch.float64), torch.as_tensor(b, dtype=torch.float64)
+    if a_.dim() != 1 or a_.shape != b_.shape or len(a_) == 0:
+        raise ValueError(
+            f"a and b must be non-empty 1-d sequences of one length (paired values), "
+            f"got shapes {tuple(a_.shape)} and {tuple(b_.shape)}"
+        )
+    diff = a_ - b_
     generator = torch.Generator().manual_seed(seed)
     means = torch.empty(num_samples, dtype=torch.float64)
     for start in range(0, num_samples, 256):  # chunks keep memory at 256 x n

@@ -185,7 +185,9 @@ def fit_rating(
             loss.backward()
             optimizer.step()
             total += mse.item() * len(u)
-        history.log_epoch(epoch, total / len(ratings), time.perf_counter() - start_time)
+        history.log_epoch(
+            epoch, total / len(ratings), time.perf_counter() - start_time, model=model
+        )
         if len(valid) == 0:
             continue
         if history.validate({"valid_rmse": evaluate_rating(model, graph, valid)["rmse"]}):

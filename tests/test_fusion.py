@@ -2,22 +2,27 @@
 
 from __future__ import annotations
 
-import pandas as pd
+import dataclasses
+
 import pytest
 import torch
+from torch import Tensor
 
 from gcnrec_tutorial import fusion, models
-from gcnrec_tutorial.graph import build_graph
+from gcnrec_tutorial.errors import ConfigError
+from gcnrec_tutorial.graph import BipartiteGraph, build_graph
+from gcnrec_tutorial.interactions import Interactions
 from gcnrec_tutorial.losses import bpr_loss
 
 U, I, T, D = 4, 6, 8, 5  # noqa: E741
 
 
 @pytest.fixture
-def train() -> pd.DataFrame:
+def train() -> Interactions:
     # item 5 has no training interaction: a cold item
     pairs = [(0, 0), (0, 1), (1, 1), (1, 2), (2, 2), (2, 3), (3, 3), (3, 4), (3, 0)]
-    return pd.DataFrame(pairs, columns=["user", "item"])
+    users, items = torch.tensor(pairs).T
+    return Interactions.from_tensors(users, items, num_users=U, num_items=I)
 
 
 @pytest.fixture
@@ -45,7 +50,7 @@ def make_all(text: tuple[torch.Tensor, torch.Tensor]) -> dict[str, models.Recomm
 
 
 def test_contract_shapes_and_score_all_matches_score(train, text):
-    graph = build_graph(train, U, I)
+    graph = build_graph(train)
     users = torch.tensor([0, 1, 2, 3, 1])
     for name, model in make_all(text).items():
         user_emb, item_emb = model(graph)
@@ -56,11 +61,33 @@ def test_contract_shapes_and_score_all_matches_score(train, text):
         pairs_i = torch.arange(I).repeat(len(users))
         pair_scores = model.score(user_emb, item_emb, pairs_u, pairs_i).view(5, I)
         torch.testing.assert_close(all_scores, pair_scores, msg=name)
-        assert all(p.shape[0] == 2 for p in model.layer0(users[:2], users[:2]))
+
+
+def test_layer0_returns_the_batch_rows_of_the_layer0_tables(text):
+    """BPR's L2 penalty must see exactly the rows the batch touches, of the layer-0 tables."""
+    ut, it = text
+    users, items = torch.tensor([0, 3, 3]), torch.tensor([5, 1, 5])
+    for name, model in make_all(text).items():
+        rows = model.layer0(users, items)
+        assert len(rows) == 2, name
+        if isinstance(model, fusion.EarlyFusion):
+            # ID rows (if any) + projected text rows
+            user_rows = ut[users] @ model.user_proj.weight.T
+            item_rows = it[items] @ model.item_proj.weight.T
+            if model.user_id is not None and model.item_id is not None:
+                user_rows = user_rows + model.user_id.weight[users]
+                item_rows = item_rows + model.item_id.weight[items]
+            torch.testing.assert_close(rows[0], user_rows, msg=name)
+            torch.testing.assert_close(rows[1], item_rows, msg=name)
+        else:
+            # late and gated fusion: exactly the encoder's ID rows (users, then U + item)
+            table = model.encoder.embedding.weight
+            assert torch.equal(rows[0], table[users]), name
+            assert torch.equal(rows[1], table[U + items]), name
 
 
 def test_mean_propagate_matches_lightgcn(train):
-    graph = build_graph(train, U, I)
+    graph = build_graph(train)
     lgcn = models.LightGCN(U, I, embedding_dim=D, num_layers=3)
     user_emb, item_emb = lgcn(graph)
     out = fusion.mean_propagate(lgcn.embedding.weight, graph.adj, 3)
@@ -77,7 +104,7 @@ def test_early_fusion_layer0_is_ids_plus_projected_text(text):
 
 
 def test_early_fusion_cold_item_embedding_comes_from_text(train, text):
-    graph = build_graph(train, U, I)
+    graph = build_graph(train)
     ut, it = text
     model = fusion.EarlyFusion(ut, it, embedding_dim=D, num_layers=2, id_embeddings=False)
     _, item_emb = model(graph)
@@ -92,25 +119,52 @@ def test_early_fusion_cold_item_embedding_comes_from_text(train, text):
     assert not torch.allclose(other(graph)[1][5], item_emb[5])
 
 
-def test_text_is_frozen_buffer_and_gradient_reaches_projection(train, text):
-    graph = build_graph(train, U, I)
+class Scored(torch.nn.Module):
+    """``model``'s scores of given pairs as one module call (for ``functional_call``)."""
+
+    def __init__(self, model: models.Recommender) -> None:
+        super().__init__()
+        self.model = model
+
+    def forward(self, graph: BipartiteGraph, users: Tensor, items: Tensor) -> Tensor:
+        user_emb, item_emb = self.model(graph)
+        return self.model.score(user_emb, item_emb, users, items)
+
+
+def test_text_is_a_frozen_buffer(text):
     for name, model in make_all(text).items():
-        assert "item_text" in dict(model.named_buffers()), name
+        assert {"user_text", "item_text"} <= set(dict(model.named_buffers())), name
         assert all(not n.endswith("_text") for n, _ in model.named_parameters()), name
-        user_emb, item_emb = model(graph)
-        model.score(user_emb, item_emb, torch.tensor([0, 1]), torch.tensor([5, 2])).sum().backward()
-        proj = {
-            "early": model.item_proj.weight if isinstance(model, fusion.EarlyFusion) else None,
-            "late": getattr(model, "item_in", None) and model.item_in.weight,
-            "gated": getattr(model, "item_proj", None) and model.item_proj.weight,
-        }
-        key = "early" if name == "text-only" else name
-        grad = proj[key].grad
-        assert grad is not None and grad.abs().sum() > 0, name
+        torch.testing.assert_close(model.item_text, text[1], msg=name)
+        assert not model.item_text.requires_grad
+
+
+def test_gradient_reaching_the_text_weights_is_exact(train, text):
+    """Analytic gradients (through the sparse symmetric propagation) = finite differences."""
+    graph = build_graph(train)
+    graph64 = dataclasses.replace(graph, adj=graph.adj.to(torch.float64))
+    users, items = torch.tensor([0, 1, 3, 2]), torch.tensor([5, 2, 0, 5])
+    weight_of = {
+        "early": "item_proj.weight",
+        "text-only": "item_proj.weight",
+        "late": "item_in.weight",
+        "gated": "item_proj.weight",
+    }
+    for name, model in make_all(text).items():
+        scored = Scored(model).double()
+        key = "model." + weight_of[name]
+        weight = dict(scored.named_parameters())[key].detach().clone().requires_grad_()
+
+        def score(w: Tensor, scored: Scored = scored, key: str = key) -> Tensor:
+            return torch.func.functional_call(scored, {key: w}, (graph64, users, items))
+
+        (grad,) = torch.autograd.grad(score(weight).sum(), weight)
+        assert grad.abs().sum() > 0, name  # the text matters
+        assert torch.autograd.gradcheck(score, (weight,)), name
 
 
 def test_gate_values_in_unit_interval_and_mix_formula(train, text):
-    graph = build_graph(train, U, I)
+    graph = build_graph(train)
     model = make_all(text)["gated"]
     assert isinstance(model, fusion.GatedFusion)
     user_g, item_g = model.gates(graph)
@@ -135,16 +189,36 @@ def test_bad_text_shape_is_a_clear_error():
         fusion.EarlyFusion(torch.zeros(3), torch.zeros(4, 2))
 
 
+@pytest.mark.parametrize("embedding_dim", [0, -2])
+def test_degenerate_sizes_are_config_errors(text, embedding_dim):
+    ut, it = text
+    match = f"embedding_dim must be >= 1, got {embedding_dim}"
+    with pytest.raises(ConfigError, match=match):
+        fusion.EarlyFusion(ut, it, embedding_dim=embedding_dim)
+    with pytest.raises(ConfigError, match=match):
+        fusion.LateFusion(
+            models.LightGCN(U, I, embedding_dim=D), ut, it, embedding_dim=embedding_dim
+        )
+    with pytest.raises(ConfigError, match="num_layers must be >= 0, got -1"):
+        fusion.EarlyFusion(ut, it, num_layers=-1)
+
+
+@pytest.mark.parametrize("embedding_dim", [0, -2])
+def test_gated_fusion_degenerate_size_is_a_config_error(text, embedding_dim):
+    ut, it = text
+    with pytest.raises(ConfigError, match="embedding_dim"):
+        fusion.GatedFusion(
+            models.LightGCN(U, I, embedding_dim=D), ut, it, embedding_dim=embedding_dim
+        )
+
+
 @pytest.mark.parametrize("name", ["early", "late", "gated"])
 def test_overfit_tiny_graph_ranks_positives_first(name, train, text):
     """Each model learns a tiny training set: every positive outranks every negative."""
     torch.manual_seed(0)
-    graph = build_graph(train, U, I)
+    graph = build_graph(train)
     model = make_all(text)[name]
-    users = torch.tensor(train["user"].to_numpy())
-    items = torch.tensor(train["item"].to_numpy())
-    positive = torch.zeros(U, I, dtype=torch.bool)
-    positive[users, items] = True
+    positive = train.dense()
     all_u, all_i = torch.meshgrid(torch.arange(U), torch.arange(I), indexing="ij")
     optimizer = torch.optim.Adam(model.parameters(), lr=0.05)
     for _ in range(200):

@@ -7,7 +7,7 @@ import math
 import pytest
 import torch
 
-from gcnrec_tutorial.losses import bpr_loss, l2_penalty, mse_loss
+from gcnrec_tutorial.losses import bpr_loss, l2_penalty
 
 
 def test_bpr_by_hand() -> None:
@@ -46,6 +46,9 @@ def test_l2_penalty_lightgcn_convention_by_hand() -> None:
         l2_penalty([users], batch_size=0, weight=1.0)
 
 
-def test_mse_by_hand() -> None:
-    pred, target = torch.tensor([3.0, 4.5, 1.0]), torch.tensor([4, 4, 1])
-    assert mse_loss(pred, target).item() == pytest.approx((1 + 0.25 + 0) / 3)
+def test_l2_penalty_gradient_is_weight_times_rows_over_batch() -> None:
+    rows = torch.tensor([[1.0, -2.0], [0.5, 0.0]], requires_grad=True)
+    l2_penalty([rows], batch_size=4, weight=0.1).backward()
+    # d/dE of w * 0.5 * ||E||^2 / B = w * E / B
+    assert rows.grad is not None
+    torch.testing.assert_close(rows.grad, 0.1 * rows.detach() / 4)

@@ -19,6 +19,7 @@ from gcnrec_tutorial.metrics import (
     mae,
     mrr_at_k,
     ndcg_at_k,
+    paired_bootstrap,
     precision_at_k,
     recall_at_k,
     rmse,
@@ -87,8 +88,6 @@ def test_rmse_mae_by_hand_and_limits() -> None:
 
 
 def test_paired_bootstrap_known_answers() -> None:
-    from gcnrec_tutorial.metrics import paired_bootstrap
-
     # a constant difference has no spread: the interval is the point
     mean, low, high = paired_bootstrap([0.5, 0.7, 0.9], [0.4, 0.6, 0.8])
     assert mean == pytest.approx(0.1) and low == pytest.approx(0.1) and high == pytest.approx(0.1)
@@ -99,3 +98,22 @@ def test_paired_bootstrap_known_answers() -> None:
     assert high == pytest.approx(1.96 / 20, abs=0.02)
     with pytest.raises(ValueError, match="non-empty"):
         paired_bootstrap([], [])
+
+
+def test_paired_bootstrap_is_seeded_and_pairs_users() -> None:
+    generator = torch.Generator().manual_seed(0)
+    a = torch.rand(300, generator=generator)
+    b = a - 0.05 + 0.01 * torch.randn(300, generator=generator)
+    first = paired_bootstrap(a, b, seed=1)
+    assert first == paired_bootstrap(a, b, seed=1) and first != paired_bootstrap(a, b, seed=2)
+    mean, low, high = first
+    assert mean == pytest.approx(float((a - b).double().mean()))
+    # pairing removes the users' own spread: the interval is about +-1.96 * 0.01 / sqrt(300)
+    assert high - low == pytest.approx(2 * 1.96 * 0.01 / 300**0.5, rel=0.2)
+    assert low > 0.04 and high < 0.06
+
+
+@pytest.mark.parametrize("b", [[0.1], [0.1, 0.2]])
+def test_paired_bootstrap_refuses_unpaired_lengths(b: list[float]) -> None:
+    with pytest.raises(ValueError, match="length"):
+        paired_bootstrap([0.5, 0.7, 0.9], b)

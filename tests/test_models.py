@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 import pytest
 import torch
 from torch_geometric.nn import GraphConv
 from torch_geometric.nn.models import LightGCN as PygLightGCN
 
+from gcnrec_tutorial.errors import ConfigError
 from gcnrec_tutorial.graph import BipartiteGraph, build_graph
-from gcnrec_tutorial.models import GCN, MF, GCNLayer, LightGCN, propagate
+from gcnrec_tutorial.interactions import Interactions
+from gcnrec_tutorial.models import GCN, MF, GCNLayer, LightGCN, check_dims, init_linear, propagate
 
 U, I = 7, 9  # noqa: E741 (users, items: the book's notation)
 
@@ -18,9 +19,9 @@ U, I = 7, 9  # noqa: E741 (users, items: the book's notation)
 @pytest.fixture
 def graph() -> BipartiteGraph:
     rng = np.random.default_rng(0)
-    pairs = {(int(u), int(rng.integers(I))) for u in range(U) for _ in range(4)}
-    frame = pd.DataFrame(sorted(pairs), columns=["user", "item"])
-    return build_graph(frame, U, I)
+    pairs = sorted({(u, int(rng.integers(I))) for u in range(U) for _ in range(4)})
+    users, items = torch.tensor(pairs).T
+    return build_graph(Interactions.from_tensors(users, items, num_users=U, num_items=I))
 
 
 def test_propagate_equals_dense_product_and_its_gradient(graph: BipartiteGraph) -> None:
@@ -41,7 +42,7 @@ def test_gcn_layer_equals_pyg_graphconv(graph: BipartiteGraph) -> None:
         pyg.lin_root.weight.copy_(layer.root.weight)  # W
         pyg.lin_rel.weight.copy_(layer.neighbour.weight)  # H
         pyg.lin_rel.bias.copy_(layer.neighbour.bias)
-    adj = graph.adj.coalesce()
+    adj = graph.adj.to_sparse_coo().coalesce()
     x = torch.randn(graph.num_nodes, 6)
     expected = pyg(x, adj.indices(), adj.values())
     assert torch.allclose(layer(x, graph.adj), expected, atol=1e-6)
@@ -114,8 +115,48 @@ def test_normal_init_has_std_point_one() -> None:
     assert abs(float(model.user_embedding.weight.detach().std()) - 0.1) < 0.005
     with pytest.raises(ValueError, match="init must be"):
         MF(3, 3, init="uniform")
-    with pytest.raises(ValueError, match="num_layers"):
-        LightGCN(3, 3, num_layers=-1)
+
+
+def test_xavier_init_bound() -> None:
+    model = LightGCN(300, 200, embedding_dim=50, init="xavier")
+    bound = (6 / (500 + 50)) ** 0.5  # Glorot: sqrt(6 / (fan_in + fan_out)) of the (N, d) table
+    weight = model.embedding.weight.detach()
+    assert float(weight.abs().max()) <= bound
+    assert float(weight.abs().max()) > 0.99 * bound  # and the range is used
+
+
+@pytest.mark.parametrize("cls", [MF, LightGCN, GCN])
+@pytest.mark.parametrize("embedding_dim", [0, -3])
+def test_degenerate_embedding_dim_is_a_config_error(cls: type, embedding_dim: int) -> None:
+    with pytest.raises(ConfigError, match=f"embedding_dim must be >= 1, got {embedding_dim}"):
+        cls(U, I, embedding_dim=embedding_dim)
+
+
+@pytest.mark.parametrize("cls", [LightGCN, GCN])
+def test_negative_num_layers_is_a_config_error(cls: type) -> None:
+    with pytest.raises(ConfigError, match="num_layers must be >= 0, got -1"):
+        cls(U, I, num_layers=-1)
+
+
+def test_check_dims_limits() -> None:
+    check_dims(embedding_dim=1, num_layers=0)  # the smallest valid model
+    with pytest.raises(ConfigError, match="embedding_dim"):
+        check_dims(embedding_dim=0)
+    with pytest.raises(ConfigError, match="num_layers"):
+        check_dims(embedding_dim=1, num_layers=-1)
+
+
+def test_init_linear_is_seeded_xavier_with_zero_biases() -> None:
+    def build(seed: int) -> torch.nn.Sequential:
+        net = torch.nn.Sequential(torch.nn.Linear(4, 6), torch.nn.ReLU(), torch.nn.Linear(6, 2))
+        init_linear(net, generator=torch.Generator().manual_seed(seed))
+        return net
+
+    a, b, c = build(1), build(1), build(2)
+    assert all(torch.equal(p, q) for p, q in zip(a.parameters(), b.parameters(), strict=True))
+    assert not torch.equal(a[0].weight, c[0].weight)
+    assert not a[0].bias.any() and not a[2].bias.any()
+    assert float(a[0].weight.detach().abs().max()) <= (6 / (4 + 6)) ** 0.5
 
 
 def test_gcn_by_hand_and_gradients_reach_every_parameter(graph: BipartiteGraph) -> None:
@@ -126,6 +167,24 @@ def test_gcn_by_hand_and_gradients_reach_every_parameter(graph: BipartiteGraph) 
         pre = hs[-1] @ layer.root.weight.T + a @ hs[-1] @ layer.neighbour.weight.T
         hs.append(torch.nn.functional.leaky_relu(pre + layer.neighbour.bias, 0.2))
     user_emb, item_emb = model(graph)
-    assert torch.allclose(torch.cat([user_emb, item_emb]), sum(hs) / 3, atol=1e-6)
-    (user_emb.sum() + item_emb.pow(2).sum()).backward()
-    assert all(p.grad is not None and p.grad.abs().sum() > 0 for p in model.parameters())
+    expected = sum(hs) / 3
+    assert torch.allclose(torch.cat([user_emb, item_emb]), expected, atol=1e-6)
+    # the gradients through the sparse, symmetric propagation equal the dense reference's
+    params = list(model.parameters())
+    ours = torch.autograd.grad(user_emb.sum() + item_emb.pow(2).sum(), params)
+    reference = torch.autograd.grad(expected[:U].sum() + expected[U:].pow(2).sum(), params)
+    for name, g, r in zip([n for n, _ in model.named_parameters()], ours, reference, strict=True):
+        assert r.abs().sum() > 0, name  # every parameter matters
+        torch.testing.assert_close(g, r, atol=1e-5, rtol=1e-4, msg=name)
+
+
+def test_lightgcn_gradient_equals_dense_reference(graph: BipartiteGraph) -> None:
+    model = LightGCN(U, I, embedding_dim=3, num_layers=3)
+    a, e0 = graph.adj.to_dense(), model.embedding.weight
+    weights = torch.randn(U + I, 3, generator=torch.Generator().manual_seed(0))
+    user_emb, item_emb = model(graph)
+    (ours,) = torch.autograd.grad((torch.cat([user_emb, item_emb]) * weights).sum(), e0)
+    # d/dE0 of sum(W * mean_l A^l E0) = mean_l (A^l)^T W
+    powers = [torch.linalg.matrix_power(a, k) for k in range(4)]
+    expected = sum(p.T @ weights for p in powers) / 4
+    torch.testing.assert_close(ours, expected, atol=1e-6, rtol=1e-5)
