@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from gcnrec_tutorial.text import MINILM_SHA256
+from gcnrec_tutorial.encoders import MINILM_SHA256
 from tests.notebooks.conftest import records_of
 
 
@@ -17,6 +17,10 @@ def test_encoder_is_the_verified_minilm(rec: dict) -> None:
     assert rec["weights_sha256"] == MINILM_SHA256
 
 
+def test_user_texts_do_not_leak(rec: dict) -> None:
+    assert rec["user0_leaked_titles"] == 0
+
+
 def test_shapes(rec: dict) -> None:
     num_items, dim = rec["item_vectors_shape"]
     num_users, user_dim = rec["user_vectors_shape"]
@@ -24,9 +28,10 @@ def test_shapes(rec: dict) -> None:
     assert 0 < num_items <= 1682 and 0 < num_users <= 943  # a prefix in the small run
 
 
-def test_cache_is_much_faster(rec: dict) -> None:
+def test_cache_hit_is_much_faster_than_a_miss(rec: dict) -> None:
     assert rec["second_call_cache_hit"] is True
     assert rec["item_cached_seconds"] < rec["item_encode_seconds"] / 10
+    assert rec["user_cached_seconds"] < rec["user_encode_seconds"] / 10
 
 
 def test_neighbours_are_sensible(rec: dict) -> None:
@@ -37,11 +42,12 @@ def test_neighbours_are_sensible(rec: dict) -> None:
 
 def test_probe_beats_random(rec: dict) -> None:
     auc = rec["probe_auc"]
-    assert auc["item text (title + year + genres)"] > 0.9
+    assert auc["item text (title + year + genres)"] > 0.9  # the genres are in the text
     assert auc["title only"] > auc["random vectors"] + 0.1
+    assert auc["title only"] < auc["item text (title + year + genres)"]
     assert abs(auc["random vectors"] - 0.5) < 0.15
 
 
 def test_text_edges_reach_every_item(rec: dict) -> None:
-    assert rec["isolated_after_text_edges"] == 0
+    assert rec["isolated_before_text_edges"] >= rec["isolated_after_text_edges"] == 0
     assert rec["text_cooc_overlap"] < 0.5
