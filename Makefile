@@ -17,7 +17,7 @@ override GCNREC_DATA_DIR := $(abspath $(GCNREC_DATA_DIR))
 export GCNREC_DATA_DIR
 endif
 
-.PHONY: install data book test lint typecheck unit notebooks nbval book-render gpu-notebooks clean \
+.PHONY: install data book test lint typecheck unit notebooks nbval book-render gpu-notebooks clean results \
 	mathjax book-student book-check assignments assignments-check grade course-lint
 
 install: $(VENV)/.installed
@@ -47,6 +47,14 @@ typecheck: install
 unit: install
 	$(PY) -m pytest tests -q --ignore=tests/notebooks --ignore=tests/book --ignore=tests/assignments
 
+# Every registered study (gcnrec_tutorial.studies.STUDIES), each into results/NAME.json with
+# its provenance; the chapters show these files. Long: about an hour on 2 CPU cores.
+results: data
+	set -e; for name in $$($(PY) -c "from gcnrec_tutorial.studies import STUDIES; print(*STUDIES)"); do \
+	  echo "study $$name"; \
+	  $(PY) -m gcnrec_tutorial experiment $$name; \
+	done
+
 notebooks: data
 	mkdir -p $(PM_OUT)
 	set -e; for nb in $(NOTEBOOKS); do \
@@ -61,7 +69,8 @@ nbval: data
 
 book-render: install mathjax
 	mkdir -p build
-	sed 's/^\(\s*execute_notebooks:\).*/\1 "off"/' _config.yml > build/_config_render.yml
+	sed -e 's/^\(\s*execute_notebooks:\).*/\1 "off"/' \
+	  -e 's#^\(\s*page_fixes:\) book/_ext#\1 $(CURDIR)/book/_ext#' _config.yml > build/_config_render.yml
 	$(VENV)/bin/jupyter-book build . --config build/_config_render.yml --all --warningiserror --keep-going
 
 test: lint typecheck unit notebooks nbval book-render course-lint book-check assignments-check
@@ -134,8 +143,8 @@ grade: assignments
 	  --out build/grades/$(A)
 
 course-lint: install
-	$(VENV)/bin/ruff check assignments tools
-	$(VENV)/bin/ruff format --check assignments tools
+	$(VENV)/bin/ruff check assignments tools book/_ext
+	$(VENV)/bin/ruff format --check assignments tools book/_ext
 
 # On a CUDA machine (GCNREC_DEVICE=cuda): every chapter with its full parameters, then nbval.
 gpu-notebooks: data

@@ -1,0 +1,1 @@
+"""Course tooling: the student edition of the book (``make book-student``)."""
