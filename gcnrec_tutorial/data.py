@@ -18,16 +18,17 @@ from __future__ import annotations
 import logging
 import os
 from dataclasses import dataclass
-from functools import cached_property
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from .dataset import Dataset
 from .download import check_digest, download, extract_folder
 from .download import file_digest as file_digest  # re-exported: older code imports it from here
 from .errors import DataError
-from .interactions import Interactions
+from .gowalla import load_gowalla as load_gowalla  # re-exported: the benchmarks import it here
+from .parsing import first_repeat, read_rows, to_int, unique_ids
 
 log = logging.getLogger(__name__)
 
@@ -49,8 +50,8 @@ GENRES = (
 
 
 @dataclass(frozen=True)
-class MovieLens100K:
-    """The parsed dataset.
+class MovieLens100K(Dataset):
+    """The parsed dataset (a :class:`~gcnrec_tutorial.dataset.Dataset`).
 
     Attributes:
         ratings: one row per rating: ``user``, ``item`` (0-based), ``rating`` (1-5),
@@ -63,36 +64,7 @@ class MovieLens100K:
         root: the ``ml-100k`` folder the files were read from (absolute for a given directory).
     """
 
-    ratings: pd.DataFrame
-    users: pd.DataFrame
-    items: pd.DataFrame
-    root: Path
-
-    @cached_property
-    def interactions(self) -> Interactions:
-        """Every rating as one :class:`~gcnrec_tutorial.interactions.Interactions` (built once)."""
-        return Interactions.from_frame(
-            self.ratings, num_users=self.num_users, num_items=self.num_items
-        )
-
-    @property
-    def num_users(self) -> int:
-        return len(self.users)
-
-    @property
-    def num_items(self) -> int:
-        return len(self.items)
-
-    @property
-    def density(self) -> float:
-        """Fraction of the user x item matrix that holds a rating."""
-        return len(self.ratings) / (self.num_users * self.num_items)
-
-    def item_raw_to_index(self) -> dict[int, int]:
-        return {int(r): int(i) for i, r in zip(self.items.index, self.items["raw_id"], strict=True)}
-
-    def user_raw_to_index(self) -> dict[int, int]:
-        return {int(r): int(u) for u, r in zip(self.users.index, self.users["raw_id"], strict=True)}
+    name: str = "ml-100k"
 
 
 def cache_root() -> Path:
@@ -209,93 +181,23 @@ def _cache_folder(url: str, download_if_missing: bool) -> Path:
     return extract_folder(archive, "ml-100k", folder)
 
 
-def _read_rows(
-    path: Path, sep: str, num_fields: int, encoding: str = "latin-1"
-) -> tuple[list[list[str]], np.ndarray]:
-    """Split a text file into rows of exactly ``num_fields`` fields.
-
-    Returns:
-        The rows and, for each, its line number in the file (blank lines are
-        skipped but counted).
-    """
-    restore = f"restore it from the official {ML100K_URL}"
-    if not path.is_file():
-        raise DataError(f"{path}: not found — {restore}")
-    rows, lines = [], []
-    with open(path, encoding=encoding) as f:
-        for lineno, raw in enumerate(f, start=1):
-            if not raw.endswith("\n"):  # only a file cut short ends inside a line
-                raise DataError(
-                    f"{path}, line {lineno}: the file ends inside this line (no final newline), "
-                    "so it looks truncated — restore the complete file, or end it with a "
-                    "newline if you edited it"
-                )
-            line = raw.rstrip("\r\n")
-            if not line:
-                continue
-            fields = line.split(sep)
-            if len(fields) != num_fields:
-                raise DataError(
-                    f"{path}, line {lineno}: expected {num_fields} {sep!r}-separated fields, "
-                    f"got {len(fields)}: {line[:80]!r} — fix or delete this line"
-                )
-            rows.append(fields)
-            lines.append(lineno)
-    if not rows:
-        raise DataError(f"{path}: the file is empty — {restore}")
-    return rows, np.array(lines)
-
-
-def _to_int(values: np.ndarray, lines: np.ndarray, path: Path, column: str) -> np.ndarray:
-    """Convert a column (or block of columns) of strings to int64, naming the first bad line."""
-    try:
-        return values.astype(np.int64)
-    except (ValueError, OverflowError):
-        for lineno, row in zip(lines, values.reshape(len(lines), -1), strict=True):
-            for value in row:
-                try:
-                    np.int64(int(value))
-                except (ValueError, OverflowError):
-                    raise DataError(
-                        f"{path}, line {lineno}: column {column!r} must be an integer, got "
-                        f"{value!r} — fix this line"
-                    ) from None
-        raise
-
-
-def _first_repeat(keys: pd.DataFrame) -> tuple[int, int] | None:
-    """Return the positions ``(first, again)`` of the first row whose key an earlier row has."""
-    repeated = keys.duplicated().to_numpy()
-    if not repeated.any():
-        return None
-    again = int(np.argmax(repeated))
-    first = int(np.argmax((keys == keys.iloc[again]).all(axis=1).to_numpy()))
-    return first, again
-
-
-def _unique_ids(ids: np.ndarray, lines: np.ndarray, path: Path, what: str) -> np.ndarray:
-    repeat = _first_repeat(pd.DataFrame({"id": ids}))
-    if repeat is not None:
-        first, again = repeat
-        raise DataError(
-            f"{path}, line {lines[again]}: {what} id {ids[again]} repeats line {lines[first]} "
-            f"— keep one line per {what} id"
-        )
-    return ids
+def _read_rows(path: Path, sep: str, num_fields: int) -> tuple[list[list[str]], np.ndarray]:
+    """:func:`~gcnrec_tutorial.parsing.read_rows` for an ML-100K (latin-1) file."""
+    return read_rows(path, sep, num_fields, restore=f"restore it from the official {ML100K_URL}")
 
 
 def _read_ratings(path: Path) -> tuple[pd.DataFrame, np.ndarray]:
     rows, lines = _read_rows(path, "\t", 4)
     table = np.array(rows, dtype=object)
     cols = ["user", "item", "rating", "timestamp"]
-    frame = pd.DataFrame({c: _to_int(table[:, k], lines, path, c) for k, c in enumerate(cols)})
+    frame = pd.DataFrame({c: to_int(table[:, k], lines, path, c) for k, c in enumerate(cols)})
     bad = np.flatnonzero(~frame["rating"].between(1, 5).to_numpy())
     if len(bad):
         raise DataError(
             f"{path}, line {lines[bad[0]]}: rating must be in 1..5, got "
             f"{frame['rating'].iloc[bad[0]]} — fix this line"
         )
-    repeat = _first_repeat(frame[["user", "item"]])
+    repeat = first_repeat(frame[["user", "item"]])
     if repeat is not None:
         (user, item, r_first), r_again = frame.iloc[repeat[0], :3], frame["rating"].iloc[repeat[1]]
         detail = (
@@ -342,19 +244,19 @@ def parse_ml100k(folder: Path) -> MovieLens100K:
     path = folder / "u.user"
     rows, lines = _read_rows(path, "|", 5)
     users = pd.DataFrame(rows, columns=["raw_id", "age", "gender", "occupation", "zip"])
-    ids = _to_int(users["raw_id"].to_numpy(), lines, path, "user id")
-    users["raw_id"] = _unique_ids(ids, lines, path, "user")
-    users["age"] = _to_int(users["age"].to_numpy(), lines, path, "age")
+    ids = to_int(users["raw_id"].to_numpy(), lines, path, "user id")
+    users["raw_id"] = unique_ids(ids, lines, path, "user")
+    users["age"] = to_int(users["age"].to_numpy(), lines, path, "age")
     users = users.sort_values("raw_id").reset_index(drop=True).rename_axis("user")
 
     path = folder / "u.item"
     rows, lines = _read_rows(path, "|", 5 + len(GENRES))
     raw = np.array(rows, dtype=object)
-    flags = _to_int(raw[:, 5:], lines, path, "genre flag")
-    ids = _to_int(raw[:, 0], lines, path, "item id")
+    flags = to_int(raw[:, 5:], lines, path, "genre flag")
+    ids = to_int(raw[:, 0], lines, path, "item id")
     items = pd.DataFrame(
         {
-            "raw_id": _unique_ids(ids, lines, path, "item"),
+            "raw_id": unique_ids(ids, lines, path, "item"),
             "title": raw[:, 1].astype(str),
             "release_date": raw[:, 2].astype(str),
             "imdb_url": raw[:, 4].astype(str),
@@ -395,35 +297,3 @@ def to_index(data: MovieLens100K, frame: pd.DataFrame) -> pd.DataFrame:
     out["user"] = user_index.loc[frame["user"]].to_numpy()
     out["item"] = item_index.loc[frame["item"]].to_numpy()
     return out
-
-
-def _read_user_item_lists(path: Path) -> pd.DataFrame:
-    """Read ``user item item ...`` lines (0-based ids) into a ``user``, ``item`` frame."""
-    if not path.exists():
-        raise DataError(
-            f"{path}: not found — point the root at a folder holding train.txt, test.txt"
-        )
-    users, items = [], []
-    with open(path, encoding="ascii") as f:
-        for lineno, line in enumerate(f, start=1):
-            try:
-                ids = np.array(line.split(), dtype=np.int64)
-            except ValueError:
-                raise DataError(
-                    f"{path}, line {lineno}: ids must be integers — fix this line"
-                ) from None
-            if len(ids) > 1:
-                users.append(np.full(len(ids) - 1, ids[0]))
-                items.append(ids[1:])
-    return pd.DataFrame({"user": np.concatenate(users), "item": np.concatenate(items)})
-
-
-def load_gowalla(root: str | Path) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Read the LightGCN paper's Gowalla split: ``(train, test)`` frames of ``user``, ``item``.
-
-    ``root`` holds ``train.txt`` and ``test.txt``, one line per user:
-    ``user item item ...`` with 0-based ids (29,858 users, 40,981 items). Used
-    by the benchmarks (chapter 4) to time training and evaluation at scale.
-    """
-    root = Path(root).expanduser()
-    return _read_user_item_lists(root / "train.txt"), _read_user_item_lists(root / "test.txt")

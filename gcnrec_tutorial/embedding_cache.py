@@ -29,7 +29,7 @@ from safetensors import SafetensorError, safe_open
 from safetensors.torch import save
 from torch import Tensor
 
-from .data import MovieLens100K
+from .dataset import Dataset
 from .encoders import (
     MINILM,
     default_cache_dir,
@@ -41,6 +41,7 @@ from .encoders import (
 from .files import atomic_write
 from .interactions import Interactions
 from .runtime import resolve_device
+from .tags import item_tags
 from .text import Pooling, encode, item_texts, user_texts
 
 log = logging.getLogger(__name__)
@@ -214,9 +215,16 @@ def embed_texts(
     return Embeddings(vectors.to(dev), False, time.perf_counter() - start, key, path)
 
 
+def dataset_item_texts(data: Dataset, train: Interactions | None = None) -> list[str]:
+    """The item texts of ``data``, with the tags ``train`` allows when it has tags (chapter 8)."""
+    tags = None if data.tags is None or train is None else item_tags(data.tags, train)
+    return item_texts(data.items, tags=tags)
+
+
 def item_embeddings(
-    data: MovieLens100K,
+    data: Dataset,
     *,
+    train: Interactions | None = None,
     model: str | Path = MINILM,
     device: str | torch.device = "auto",
     cache_dir: str | Path | None = None,
@@ -224,16 +232,19 @@ def item_embeddings(
 ) -> Tensor:
     """Return the ``(I, d)`` embeddings of :func:`~gcnrec_tutorial.text.item_texts` on ``device``.
 
-    Cached by :func:`embed_texts`; ``d = 384`` for MiniLM.
+    Cached by :func:`embed_texts`; ``d = 384`` for MiniLM. A dataset with tags
+    (chapter 8) adds to each item's text the tags that ``train``, the TRAINING
+    interactions, allows (:func:`gcnrec_tutorial.tags.item_tags`); without
+    ``train`` no tag is used.
     """
-    texts = item_texts(data.items)
+    texts = dataset_item_texts(data, train)
     return embed_texts(
         texts, model=model, device=device, cache_dir=cache_dir, progress=progress
     ).vectors
 
 
 def user_embeddings(
-    data: MovieLens100K,
+    data: Dataset,
     train: Interactions,
     *,
     max_titles: int = 10,

@@ -21,13 +21,13 @@ from typing import Any
 import torch
 
 from . import splits
-from .data import MovieLens100K
+from .dataset import Dataset
 from .errors import ConfigError, RunError
 from .evaluate import per_user_metrics, summarize
 from .graph import BipartiteGraph, build_graph
 from .models import Recommender
 from .rating import RatingModel, RatingRanker, evaluate_rating, fit_rating
-from .registry import DATASETS, MODELS, SPLITS, RunConfig
+from .registry import DATASETS, MODELS, SPLITS, RunConfig, load_dataset
 from .runs import load_run, provenance, save_run
 from .train import History, TrainConfig, fit
 
@@ -45,11 +45,11 @@ class Trained:
     history: History | None = None
 
 
-def load_data(config: RunConfig, data_dir: str | Path | None = None) -> MovieLens100K:
-    return DATASETS[config.dataset](data_dir)
+def load_data(config: RunConfig, data_dir: str | Path | None = None) -> Dataset:
+    return load_dataset(config.dataset, table=config.table, data_dir=data_dir)
 
 
-def prepare(config: RunConfig, ds: MovieLens100K) -> tuple[splits.Split, BipartiteGraph]:
+def prepare(config: RunConfig, ds: Dataset) -> tuple[splits.Split, BipartiteGraph]:
     """The split and the TRAINING graph of ``config``."""
     split = SPLITS[config.split](ds, config.seed)
     return split, build_graph(split.train)
@@ -59,7 +59,7 @@ def _seen(trained: Trained) -> list[Any]:
     return [trained.split.train, trained.split.valid]
 
 
-def train_ranking(config: RunConfig, ds: MovieLens100K, *, progress: bool = False) -> Trained:
+def train_ranking(config: RunConfig, ds: Dataset, *, progress: bool = False) -> Trained:
     """Train ``config.model`` with BPR, early stopping on validation NDCG@10 (chapter 4)."""
     split, graph = prepare(config, ds)
     model = MODELS[config.model](config, ds, split)
@@ -69,6 +69,9 @@ def train_ranking(config: RunConfig, ds: MovieLens100K, *, progress: bool = Fals
         lr=config.lr,
         l2=config.l2,
         patience=config.patience,
+        eval_every=config.eval_every,
+        fanouts=config.fanouts,
+        distributed=config.distributed,
         seed=config.seed,
         device=config.device,
         progress=progress,
@@ -81,7 +84,7 @@ def train_ranking(config: RunConfig, ds: MovieLens100K, *, progress: bool = Fals
     return Trained(config, model, split, graph, history)
 
 
-def train_rating(config: RunConfig, ds: MovieLens100K) -> Trained:
+def train_rating(config: RunConfig, ds: Dataset) -> Trained:
     """Train ``mu + b_u + b_i + f(u, i)`` with MSE, selected on validation RMSE (chapter 6)."""
     split, graph = prepare(config, ds)
     if split.train.ratings is None:
@@ -154,7 +157,7 @@ def _result(trained: Trained, *, per_user: bool = False) -> dict[str, Any]:
 
 def run(
     config: RunConfig,
-    ds: MovieLens100K | None = None,
+    ds: Dataset | None = None,
     *,
     out: str | Path | None = None,
     data_dir: str | Path | None = None,
@@ -185,18 +188,18 @@ def run(
     return result
 
 
-def run_ranking(config: RunConfig, ds: MovieLens100K | None = None, **kw: Any) -> dict[str, Any]:
+def run_ranking(config: RunConfig, ds: Dataset | None = None, **kw: Any) -> dict[str, Any]:
     """:func:`run` for ``task="ranking"``."""
     return run(dataclasses.replace(config, task="ranking"), ds, **kw)
 
 
-def run_rating(config: RunConfig, ds: MovieLens100K | None = None, **kw: Any) -> dict[str, Any]:
+def run_rating(config: RunConfig, ds: Dataset | None = None, **kw: Any) -> dict[str, Any]:
     """:func:`run` for ``task="rating"``."""
     return run(dataclasses.replace(config, task="rating"), ds, **kw)
 
 
 def restore(
-    path: str | Path, ds: MovieLens100K | None = None, *, data_dir: str | Path | None = None
+    path: str | Path, ds: Dataset | None = None, *, data_dir: str | Path | None = None
 ) -> Trained:
     """Rebuild a saved run: its config, split, graph and model with the saved weights.
 

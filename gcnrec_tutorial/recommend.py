@@ -22,7 +22,8 @@ import pandas as pd
 import torch
 from torch import nn
 
-from .data import GENRES, MovieLens100K
+from .data import GENRES
+from .dataset import Dataset
 from .errors import ConfigError
 from .evaluate import recommend_top_k
 from .graph import BipartiteGraph
@@ -43,9 +44,16 @@ def genre_popularity(train: Interactions, items: pd.DataFrame) -> torch.Tensor:
         p_i = \frac{1}{|G_i|} \sum_{g \in G_i} n_g, \qquad
         n_g = \#\{\text{training interactions with an item of genre } g\}.
 
-    Unlike :func:`item_popularity`, it scores an item with no interactions.
+    Unlike :func:`item_popularity`, it scores an item with no interactions. The
+    genres are MovieLens-100K's flag columns, else the ``genres`` tuples of any
+    other dataset (chapter 8).
     """
-    flags = torch.tensor(items[list(GENRES)].to_numpy(), dtype=torch.float32)  # (I, G)
+    if set(GENRES) <= set(items.columns):
+        flags = torch.tensor(items[list(GENRES)].to_numpy(), dtype=torch.float32)  # (I, G)
+    else:
+        names = sorted({g for genres in items["genres"] for g in genres})
+        flags = torch.tensor([[g in genres for g in names] for genres in items["genres"]])
+        flags = flags.float().reshape(len(items), len(names))  # (I, G)
     genre_counts = item_popularity(train) @ flags  # (G,)
     return (flags @ genre_counts) / flags.sum(1).clamp(min=1.0)
 
@@ -98,9 +106,9 @@ class RandomScores(Recommender):
 def recommend(
     model: Recommender,
     graph: BipartiteGraph,
-    data: MovieLens100K,
+    data: Dataset,
     seen: Sequence[Interactions],
-    user_raw_id: int,
+    user_raw_id: int | str,
     *,
     k: int = 10,
     num_reasons: int = 2,
@@ -128,21 +136,22 @@ def recommend(
     Returns:
         One row per recommendation, best first: ``rank`` (1-based), ``item_id``
         (the raw id, as in ``u.item``), ``title``, ``year``, ``genres``
-        (comma-separated), ``score``, ``because`` (titles of the most similar training items) and ``similarity`` (their
-        cosine similarities, rounded to 3 decimals).
+        (comma-separated), ``score``, ``because`` (titles of the most similar training
+        items) and ``similarity`` (their cosine similarities, rounded to 3 decimals).
 
     Raises:
         ConfigError: unknown ``user_raw_id``, or ``k``/``num_reasons`` out of range.
     """
-    to_index = data.user_raw_to_index()
-    if int(user_raw_id) not in to_index:
+    try:
+        user = data.user_index(user_raw_id)  # an int or a string id, as in the files
+    except ConfigError:
+        ids = data.users["raw_id"]
         raise ConfigError(
             f"user_raw_id={user_raw_id} is not a user of this dataset (ids are "
-            f"{min(to_index)}..{max(to_index)}, as in u.user)"
-        )
+            f"{ids.min()}..{ids.max()}, as in u.user)"
+        ) from None
     if num_reasons < 1:
         raise ConfigError(f"num_reasons must be >= 1, got {num_reasons}")
-    user = to_index[int(user_raw_id)]
     history = seen[0].items_of(user)  # (n_u,) the user's training items
     masked = torch.unique(torch.cat([part.items_of(user) for part in seen]))
     num_unseen = graph.num_items - masked.numel()
@@ -162,6 +171,7 @@ def recommend(
         sims = item_emb[top_items] @ item_emb[history].T  # (k, |history|)
         best = sims.topk(min(num_reasons, history.numel()), dim=1)
     items = data.items
+    raw_ids = items["raw_id"].tolist()  # Python ints (or strings), as in the files
     rows = []
     for rank, (item, score) in enumerate(zip(top_items.tolist(), top_scores.tolist(), strict=True)):
         because, similarity = [], []
@@ -172,7 +182,7 @@ def recommend(
         rows.append(
             {
                 "rank": rank + 1,
-                "item_id": int(items.at[item, "raw_id"]),
+                "item_id": raw_ids[item],
                 "title": str(items.at[item, "title"]),
                 "year": None if pd.isna(year) else int(year),
                 "genres": ", ".join(items.at[item, "genres"]),

@@ -3,7 +3,8 @@
 The command line, the benchmarks, the studies and the chapters name things
 through these registries, so a model or a split is added in one place:
 
-* :data:`DATASETS` - ``--dataset`` name -> ``load(data_dir)``;
+* :data:`DATASETS` - ``--dataset`` name -> ``load(data_dir)``; :func:`load_dataset`
+  also opens a CSV file of your own (chapter 8);
 * :data:`SPLITS` - ``--split`` name -> ``split(data, seed) -> Split``;
 * :data:`MODELS` - ``--model`` name -> ``build(config, data, split) -> Recommender``;
 * :class:`RunConfig` - everything that defines one run.
@@ -11,16 +12,37 @@ through these registries, so a model or a split is added in one place:
 
 from __future__ import annotations
 
+import dataclasses
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
+import torch
+
 from . import data as data_module
-from . import splits
+from . import gowalla, movielens_small, splits
 from .data import MovieLens100K
+from .dataset import Dataset
 from .errors import ConfigError
+from .minibatch import check_fanouts
 from .models import GCN, MF, LightGCN, Recommender
 from .recommend import Popularity, RandomScores, genre_popularity, item_popularity
+from .tabular import TableSpec, load_table
+
+
+class NoInteraction(Recommender):
+    """``f(u, i) = 0`` for every pair: empty ``(U, 0)`` and ``(I, 0)`` embeddings (chapter 6)."""
+
+    def __init__(self, num_users: int, num_items: int) -> None:
+        super().__init__()
+        self.num_users, self.num_items = num_users, num_items
+        self.anchor: Any
+        self.register_buffer("anchor", torch.zeros(0))  # follows the model's device
+
+    def forward(self, graph: Any) -> tuple[Any, Any]:
+        return self.anchor.new_zeros(self.num_users, 0), self.anchor.new_zeros(self.num_items, 0)
 
 
 @dataclass(frozen=True)
@@ -39,15 +61,24 @@ class RunConfig:
     l2: float = 1e-3  # ranking: L2 weight on the batch's layer-0 rows
     reg: float = 0.05  # rating: per-rating L2 weight
     patience: int = 10  # validations without improvement
+    eval_every: int = 1  # ranking: validate every this many epochs (patience counts validations)
+    init: str | None = None  # ID embeddings: "normal" or "xavier"; None = the model's default
     seed: int = 0
     device: str = "auto"
+    table: TableSpec | None = None  # dataset given as a CSV path: its columns (chapter 8)
+    fanouts: tuple[int, ...] | None = None  # mini-batch: neighbours per hop, -1 = all (ch. 7)
+    distributed: bool = False  # data-parallel over torchrun's processes (chapter 7)
 
     def __post_init__(self) -> None:
+        self._check_dataset()
+        if self.fanouts is not None:  # a tuple again when read back from run.json
+            object.__setattr__(self, "fanouts", check_fanouts(self.fanouts))
         positive = {
             "embedding_dim": self.embedding_dim,
             "epochs": self.epochs,
             "batch_size": self.batch_size,
             "patience": self.patience,
+            "eval_every": self.eval_every,
         }
         for name, value in positive.items():
             if value < 1:
@@ -58,13 +89,14 @@ class RunConfig:
                 raise ConfigError(f"{key} must be a finite number > 0 (>= 0 for l2, reg)")
         if self.seed < 0:
             raise ConfigError(f"seed must be >= 0, got {self.seed}")
+        if self.init not in (None, "normal", "xavier"):
+            raise ConfigError(f"init must be 'normal', 'xavier' or None, got {self.init!r}")
         if self.num_layers is not None and self.num_layers < 0:
             raise ConfigError(f"num_layers must be >= 0, got {self.num_layers}")
         choices: dict[str, list[str]] = {
             "model": list(MODELS),
             "split": list(SPLITS),
             "task": ["ranking", "rating"],
-            "dataset": list(DATASETS),
         }
         for name, allowed in choices.items():
             if getattr(self, name) not in allowed:
@@ -73,43 +105,118 @@ class RunConfig:
                     + ", ".join(sorted(allowed))
                 )
 
+    def _check_dataset(self) -> None:
+        """A name of DATASETS, or a CSV file (made absolute, so a saved run finds it again)."""
+        table = self.table
+        if isinstance(table, dict):  # read back from run.json
+            table = TableSpec(**table)
+        if self.dataset in DATASETS:
+            if table is not None:
+                raise ConfigError(f"table is for a dataset given as a file, not {self.dataset!r}")
+            return
+        _check_file(self.dataset)
+        table = table or TableSpec()
+        items, users = (_absolute(p) if p is not None else None for p in (table.items, table.users))
+        object.__setattr__(self, "dataset", _absolute(self.dataset))
+        object.__setattr__(self, "table", dataclasses.replace(table, items=items, users=users))
+
     def layers(self, default: int) -> int:
         return default if self.num_layers is None else self.num_layers
 
+    def init_or(self, default: str) -> str:
+        return default if self.init is None else self.init
 
-DATASETS: dict[str, Callable[..., MovieLens100K]] = {"ml-100k": data_module.load_ml100k}
+
+DATASETS: dict[str, Callable[..., Dataset]] = {
+    "ml-100k": data_module.load_ml100k,
+    "ml-latest-small": movielens_small.load_ml_latest_small,
+    "gowalla": gowalla.load_gowalla_dataset,
+}
 """``--dataset`` name -> ``load(data_dir, verify=...)``."""
 
-SPLITS: dict[str, Callable[[MovieLens100K, int], splits.Split]] = {
+
+def load_dataset(
+    dataset: str,
+    *,
+    table: TableSpec | None = None,
+    data_dir: str | Path | None = None,
+    verify: bool = True,
+) -> Dataset:
+    """Load a dataset by name (:data:`DATASETS`) or from a CSV file of your own (chapter 8).
+
+    Args:
+        dataset: a name such as ``"ml-100k"``, or the path of an interactions CSV file.
+        table: the columns of that file (:class:`~gcnrec_tutorial.tabular.TableSpec`).
+        data_dir, verify: passed to a named dataset's loader.
+
+    Raises:
+        ConfigError: neither a name nor a file; ``table`` with a name.
+        DataError: the files are missing or malformed (the message names the line).
+    """
+    if dataset in DATASETS:
+        if table is not None:
+            raise ConfigError(f"column names are for a dataset given as a file, not {dataset!r}")
+        return DATASETS[dataset](data_dir, verify=verify)
+    _check_file(dataset)
+    return load_table(dataset, table)
+
+
+def _absolute(path: str) -> str:
+    return os.path.abspath(Path(path).expanduser())
+
+
+def _check_file(dataset: str) -> None:
+    if not Path(dataset).expanduser().is_file():
+        raise ConfigError(
+            f"unknown dataset {dataset!r}; choose from {', '.join(sorted(DATASETS))}, "
+            "or give the path of an existing CSV file of interactions"
+        )
+
+
+def _u1(ds: Dataset, seed: int) -> splits.Split:
+    if not isinstance(ds, MovieLens100K):
+        raise ConfigError(f"the u1 split is MovieLens-100K's file; {ds.name} has none: use ratio")
+    return splits.canonical_split(ds, "u1", valid_fraction=0.05, seed=seed)
+
+
+def _paper(ds: Dataset, seed: int) -> splits.Split:
+    if ds.name != "gowalla":
+        raise ConfigError(f"the paper split is Gowalla's train.txt/test.txt; {ds.name} has none")
+    return gowalla.paper_split(ds.root)  # no validation part: a fixed schedule (chapter 7)
+
+
+SPLITS: dict[str, Callable[[Dataset, int], splits.Split]] = {
     "ratio": lambda ds, seed: splits.ratio_split(ds.interactions, seed=seed),
-    "u1": lambda ds, seed: splits.canonical_split(ds, "u1", valid_fraction=0.05, seed=seed),
+    "u1": _u1,
     "temporal": lambda ds, seed: splits.temporal_split(ds.interactions),
     "cold-items": lambda ds, seed: splits.cold_item_split(ds.interactions, seed=seed),
+    "paper": _paper,
 }
 """``--split`` name -> ``split(data, seed)``; ``u1`` holds validation out of ``u1.base``."""
 
 
-def _text(config: RunConfig, ds: MovieLens100K, split: splits.Split) -> tuple[Any, Any]:
-    """Frozen MiniLM user and item text embeddings (users: TRAINING history only)."""
+def _text(config: RunConfig, ds: Dataset, split: splits.Split) -> tuple[Any, Any]:
+    """Frozen MiniLM user and item text embeddings (TRAINING history and tags only)."""
     from .embedding_cache import item_embeddings, user_embeddings  # lazy: transformers
 
     return user_embeddings(ds, split.train, device=config.device), item_embeddings(
-        ds, device=config.device
+        ds, train=split.train, device=config.device
     )
 
 
-def _lightgcn(config: RunConfig, ds: MovieLens100K, split: splits.Split) -> LightGCN:
+def _lightgcn(config: RunConfig, ds: Dataset, split: splits.Split) -> LightGCN:
     return LightGCN(
         ds.num_users,
         ds.num_items,
         embedding_dim=config.embedding_dim,
         num_layers=config.layers(3),
+        init=config.init_or("xavier"),
         seed=config.seed,
     )
 
 
-def _fusion(kind: str) -> Callable[[RunConfig, MovieLens100K, splits.Split], Recommender]:
-    def build(config: RunConfig, ds: MovieLens100K, split: splits.Split) -> Recommender:
+def _fusion(kind: str) -> Callable[[RunConfig, Dataset, splits.Split], Recommender]:
+    def build(config: RunConfig, ds: Dataset, split: splits.Split) -> Recommender:
         from . import fusion
 
         users, items = _text(config, ds, split)
@@ -117,7 +224,7 @@ def _fusion(kind: str) -> Callable[[RunConfig, MovieLens100K, splits.Split], Rec
         if kind in ("early", "early-noid"):
             return fusion.EarlyFusion(
                 users, items, embedding_dim=dim, num_layers=config.layers(3),
-                id_embeddings=kind == "early", seed=seed,
+                id_embeddings=kind == "early", init=config.init_or("xavier"), seed=seed,
             )  # fmt: skip
         if kind == "text":  # a two-tower model on text alone: no IDs, no propagation
             return fusion.EarlyFusion(
@@ -134,15 +241,20 @@ def _fusion(kind: str) -> Callable[[RunConfig, MovieLens100K, splits.Split], Rec
     return build
 
 
-MODELS: dict[str, Callable[[RunConfig, MovieLens100K, splits.Split], Recommender]] = {
+MODELS: dict[str, Callable[[RunConfig, Dataset, splits.Split], Recommender]] = {
     "mf": lambda c, ds, s: MF(
-        ds.num_users, ds.num_items, embedding_dim=c.embedding_dim, init="xavier", seed=c.seed
+        ds.num_users,
+        ds.num_items,
+        embedding_dim=c.embedding_dim,
+        init=c.init_or("xavier"),
+        seed=c.seed,
     ),
     "gcn": lambda c, ds, s: GCN(
         ds.num_users,
         ds.num_items,
         embedding_dim=c.embedding_dim,
         num_layers=c.layers(2),
+        init=c.init_or("xavier"),
         seed=c.seed,
     ),
     "lightgcn": _lightgcn,
@@ -152,6 +264,9 @@ MODELS: dict[str, Callable[[RunConfig, MovieLens100K, splits.Split], Recommender
     "late-fusion": _fusion("late"),
     "gated-fusion": _fusion("gated"),
 }
+# No interaction term, f(u, i) = 0: the rating task's "biases" model, mu + b_u + b_i
+# (chapter 6). Ranked on its own, every score ties (a random order).
+MODELS["biases"] = lambda c, ds, s: NoInteraction(ds.num_users, ds.num_items)
 # Baselines without parameters: nothing to train, evaluated as they are.
 MODELS["random"] = lambda c, ds, s: RandomScores(ds.num_users, ds.num_items, seed=c.seed)
 MODELS["popularity"] = lambda c, ds, s: Popularity(ds.num_users, item_popularity(s.train))

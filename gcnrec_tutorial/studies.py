@@ -25,7 +25,7 @@ import pandas as pd
 from tqdm import tqdm
 
 from . import experiment
-from .data import MovieLens100K
+from .dataset import Dataset
 from .errors import ConfigError, RunError
 from .metrics import paired_bootstrap
 from .registry import RunConfig
@@ -60,7 +60,7 @@ def register(make: Callable[[], Study]) -> Callable[[], Study]:
 
 def run_study(
     study: Study,
-    data: MovieLens100K,
+    data: Dataset,
     *,
     results_dir: str | Path | None = RESULTS_DIR,
     small: bool = False,
@@ -160,3 +160,18 @@ def provenance_line(payload: dict[str, Any]) -> str:
         f"{payload['wall_seconds'] / 60:.1f} min on {p['device']} ({p['device_name']}, "
         f"{p['threads']} threads), commit {commit}, {p['created']}; {versions}."
     )
+
+
+def _register_book_studies() -> None:
+    """Register the book's studies (:mod:`gcnrec_tutorial.book_studies`).
+
+    Imported here, after :class:`Study` and :func:`register` exist, because that
+    module builds :class:`Study` objects; building them only makes configs.
+    """
+    from .book_studies import BOOK_STUDIES
+
+    for make in BOOK_STUDIES:
+        register(make)
+
+
+_register_book_studies()

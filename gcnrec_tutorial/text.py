@@ -58,10 +58,24 @@ def item_text(title: str, year: float, genres: Sequence[str]) -> str:
     return f"{text}. Genres: {', '.join(genres) or 'unknown'}."
 
 
-def item_texts(items: pd.DataFrame) -> list[str]:
-    """Return :func:`item_text` for every row of ``data.items`` (in item order)."""
-    rows = zip(items["title"], items["year"], items["genres"], strict=True)
-    return [item_text(t, float(y), g) for t, y, g in rows]
+def item_texts(items: pd.DataFrame, *, tags: Sequence[Sequence[str]] | None = None) -> list[str]:
+    """Return the text of every row of ``data.items`` (in item order).
+
+    The ``text`` column when the dataset has one (a table of your own, chapter 8),
+    else :func:`item_text` of the title, year and genres. With ``tags`` (one list
+    per item, from :func:`gcnrec_tutorial.tags.item_tags`, TRAINING tags only),
+    ``' Tags: a, b.'`` is appended to the text of every item that has some.
+    """
+    if "text" in items:
+        texts = [str(t) for t in items["text"]]
+    else:
+        rows = zip(items["title"], items["year"], items["genres"], strict=True)
+        texts = [item_text(t, float(y), g) for t, y, g in rows]
+    if tags is None:
+        return texts
+    if len(tags) != len(texts):
+        raise ConfigError(f"tags has {len(tags)} lists, items has {len(texts)} rows")
+    return [f"{t} Tags: {', '.join(g)}." if g else t for t, g in zip(texts, tags, strict=True)]
 
 
 def user_texts(
@@ -73,14 +87,17 @@ def user_texts(
 ) -> list[str]:
     """Describe every user, e.g. ``'24-year-old male, occupation: technician. Liked: ...'``.
 
+    The description is the demographics of MovieLens-100K, else the ``text``
+    column of a dataset with user attributes (chapter 8), else empty.
+
     With ``train`` (the TRAINING interactions, never validation or test ones)
     the text lists up to ``max_titles`` of the user's training items: highest
     rating first, then the most recent, then the lowest item id. Without it the
     text holds the demographics only.
 
     Args:
-        users: ``data.users`` (``age``, ``gender``, ``occupation``), one row per user, in
-            user order.
+        users: ``data.users`` (``age``, ``gender``, ``occupation``, or ``text``), one row
+            per user, in user order.
         train: the training :class:`~gcnrec_tutorial.interactions.Interactions`
             (``split.train``), or ``None``.
         items: ``data.items`` (for the titles); required with ``train``.
@@ -92,11 +109,7 @@ def user_texts(
     Raises:
         ConfigError: ``train`` without ``items``, or ``train`` over another number of users.
     """
-    gender = {"M": "male", "F": "female"}
-    texts = [
-        f"{age}-year-old {gender.get(g, 'person')}, occupation: {occ}."
-        for age, g, occ in zip(users["age"], users["gender"], users["occupation"], strict=True)
-    ]
+    texts = _user_descriptions(users)
     if train is None:
         return texts
     if items is None:
@@ -106,9 +119,23 @@ def user_texts(
     liked = _top_items(train, max_titles)
     titles = [natural_title(t) for t in items["title"]]
     return [
-        f"{text} Liked: {'; '.join(titles[i] for i in top)}." if top else text
+        f"{text} Liked: {'; '.join(titles[i] for i in top)}.".lstrip() if top else text
         for text, top in zip(texts, liked, strict=True)
     ]
+
+
+def _user_descriptions(users: pd.DataFrame) -> list[str]:
+    """Demographics (MovieLens-100K), a ``text`` column (a table of your own), or nothing."""
+    if {"age", "gender", "occupation"} <= set(users.columns):
+        gender = {"M": "male", "F": "female"}
+        columns = zip(users["age"], users["gender"], users["occupation"], strict=True)
+        return [
+            f"{age}-year-old {gender.get(g, 'person')}, occupation: {occ}."
+            for age, g, occ in columns
+        ]
+    if "text" in users:
+        return [str(t) for t in users["text"]]
+    return [""] * len(users)
 
 
 def _top_items(train: Interactions, max_titles: int) -> list[list[int]]:

@@ -230,3 +230,99 @@ def test_json_output_is_strict(monkeypatch: pytest.MonkeyPatch, tiny_dir: Path) 
     monkeypatch.setattr(cli, "cmd_info", lambda args: {"rmse": float("nan")})
     with pytest.raises(ValueError, match="JSON"):  # never prints NaN as if it were JSON
         main(["info", "--data-dir", str(tiny_dir), "--json"])
+
+
+# --- --dataset NAME|PATH (chapter 8) -------------------------------------------------------------
+
+
+@pytest.fixture
+def own_csv(tmp_path: Path) -> list[str]:
+    """A small listening log of your own and the options that name its columns."""
+    rows = [
+        f"fan{u},song{(3 * u + k) % 9},{1 + (u + k) % 5},2024-01-{1 + k:02d}"
+        for u in range(8)
+        for k in range(6)
+    ]
+    (tmp_path / "plays.csv").write_text("listener,song,stars,day\n" + "\n".join(rows) + "\n")
+    songs = [f"song{i},Song {i},{['calm', 'loud'][i % 2]}" for i in range(9)]
+    (tmp_path / "songs.csv").write_text("song,name,mood\n" + "\n".join(songs) + "\n")
+    return [
+        "--dataset", str(tmp_path / "plays.csv"), "--user-col", "listener", "--item-col", "song",
+        "--rating-col", "stars", "--time-col", "day", "--items", str(tmp_path / "songs.csv"),
+        "--text-cols", "name,mood",
+    ]  # fmt: skip
+
+
+def test_info_on_ml_latest_small(capsys: pytest.CaptureFixture[str]) -> None:
+    out = run(["info", "--dataset", "ml-latest-small", "--json"], capsys)
+    assert (out["num_ratings"], out["num_users"], out["num_items"]) == (100_836, 610, 9_742)
+    assert out["num_tags"] == 3_683 and set(out["splits"]) == {"ratio", "temporal"}
+    assert out["dataset"] == "ml-latest-small"
+
+
+def test_train_and_recommend_on_your_own_csv(own_csv: list[str], tmp_path: Path, capsys) -> None:
+    info = run(["info", *own_csv, "--json"], capsys)
+    assert (info["num_ratings"], info["num_users"], info["num_items"]) == (48, 8, 9)
+    assert info["dataset"] == "plays" and info["splits"]["temporal"]["test"] == 8
+    out = tmp_path / "run"
+    trained = run(
+        ["train", *own_csv, "--model", "early-fusion", "--epochs", "2", "--dim", "8",
+         "--batch-size", "16", "--device", "cpu", "--out", str(out), "--json"],
+        capsys,
+    )  # fmt: skip
+    assert trained["model"] == "early-fusion" and 0 <= trained["ndcg@10"] <= 1
+    saved = json.loads((out / "run.json").read_text())["config"]
+    assert (
+        saved["dataset"] == str(tmp_path / "plays.csv") and saved["table"]["user_col"] == "listener"
+    )
+    listing = run(
+        ["recommend", "--run", str(out), *own_csv, "--user", "fan3", "--k", "2", "--json"], capsys
+    )
+    assert listing["user"] == "fan3" and len(listing["top_k"]) == 2
+    assert all(row["item_id"].startswith("song") for row in listing["top_k"])
+    again = run(["recommend", "--run", str(out), "--user", "fan3", "--k", "2", "--json"], capsys)
+    assert again["top_k"] == listing["top_k"]  # without --dataset: the run's own file
+
+
+def test_bad_own_data_is_one_line_and_status_2(own_csv: list[str], tmp_path: Path, capsys) -> None:
+    wrong_column = [*own_csv[:2], "--user-col", "fan", *own_csv[4:]]
+    message = fails(["info", *wrong_column], capsys)
+    assert message.startswith(f"error: {tmp_path / 'plays.csv'}, line 1: the interactions file")
+    assert "no column 'fan'" in message
+    with open(tmp_path / "plays.csv", "a", encoding="utf-8") as f:
+        f.write("fan1,song1,lots,2024-02-01\n")
+    message = fails(["info", *own_csv], capsys)
+    assert "line 50: column 'stars' must be a finite number, got 'lots'" in message
+    assert "column names are for a dataset given as a file" in fails(
+        ["info", "--dataset", "ml-latest-small", "--user-col", "userId"], capsys
+    )
+    assert "unknown dataset 'nothing.csv'" in fails(["info", "--dataset", "nothing.csv"], capsys)
+    assert "argument --text-cols" in fails(["info", *own_csv[:-1], "a,,b"], capsys)
+
+
+def test_a_study_runs_on_the_dataset_it_names(
+    own_csv: list[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys
+) -> None:
+    from gcnrec_tutorial import studies
+    from gcnrec_tutorial.registry import RunConfig
+    from gcnrec_tutorial.tabular import TableSpec
+
+    table = TableSpec(user_col="listener", item_col="song", time_col="day")
+    config = RunConfig(dataset=own_csv[1], table=table, split="temporal", device="cpu")
+    study = studies.Study("own", "Does it run on my file?", (("LightGCN", config),))
+    monkeypatch.setitem(studies.STUDIES, "own", lambda: study)
+    out = run(["experiment", "own", "--small", "--results-dir", str(tmp_path), "--json"], capsys)
+    payload = json.loads((tmp_path / "own.json").read_text())
+    assert out["runs"] == 1 and payload["runs"][0]["result"]["num_users"] == 8
+
+
+def test_fetch_verifies_ml_latest_small(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from gcnrec_tutorial import encoders, movielens_small
+
+    monkeypatch.delenv("GCNREC_DATA_DIR", raising=False)  # the copy shipped in the package
+    monkeypatch.setattr(encoders, "ensure_minilm", lambda: tmp_path)  # no encoder extraction
+    monkeypatch.setattr(encoders, "weights_sha256", lambda folder: "0" * 64)
+    out = run(["fetch", "--dataset", "ml-latest-small", "--json"], capsys)
+    assert out["ml-latest-small"] == str(movielens_small.SHIPPED)

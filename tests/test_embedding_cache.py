@@ -6,6 +6,7 @@ nothing is downloaded.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import os
@@ -277,6 +278,25 @@ def test_item_and_user_embeddings(
     torch.testing.assert_close(
         items, text.encode(text.item_texts(tiny.items), tokenizer, model, progress=False)
     )
+
+
+def test_item_embeddings_add_the_tags_training_allows(
+    tiny: MovieLens100K, tiny_model: Path, cache: Path
+) -> None:
+    """A dataset with tags (chapter 8): item texts get the tags of TRAINING pairs only."""
+    tags = pd.DataFrame(
+        {"user": [0, 0], "item": [2, 5], "tag": ["space opera", "held out"], "timestamp": [0, 0]}
+    )
+    ds = dataclasses.replace(tiny, tags=tags)
+    frame = pd.DataFrame({"user": [0, 0], "item": [2, 3], "timestamp": [1, 2]})
+    train = Interactions.from_frame(frame, num_users=tiny.num_users, num_items=tiny.num_items)
+    texts = embedding_cache.dataset_item_texts(ds, train)
+    assert texts[2] == "Star Wars (1977). " + texts[2].split(". ", 1)[1]  # the title first
+    assert texts[2].endswith(" Tags: space opera.") and "held out" not in " ".join(texts)
+    assert embedding_cache.dataset_item_texts(ds) == text.item_texts(tiny.items)  # no split
+    vectors = embedding_cache.item_embeddings(ds, train=train, model=tiny_model, device="cpu")
+    tokenizer, model = encoders.load_encoder(tiny_model, device="cpu")
+    torch.testing.assert_close(vectors, text.encode(texts, tokenizer, model, progress=False))
 
 
 # ---------------------------------------------------------------------------- CLI

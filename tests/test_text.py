@@ -223,3 +223,31 @@ def test_most_similar_hand_example() -> None:
     torch.testing.assert_close(sims, torch.tensor([1.0, 0.9 / math.sqrt(0.82)]))
     index, sims = text.most_similar(vectors, 2, k=10)  # k is capped at N - 1
     assert index.tolist()[0] == 1 and len(index) == 3 and sims[-1].item() == pytest.approx(0.0)
+
+
+# --- datasets that are not MovieLens-100K-shaped (chapter 8) ----------------------------------
+
+
+def test_item_texts_use_a_text_column_and_append_training_tags() -> None:
+    items = pd.DataFrame({"title": ["Mug", "Lamp"], "text": ["name: Mug.", "name: Lamp."]})
+    assert text.item_texts(items) == ["name: Mug.", "name: Lamp."]
+    tagged = text.item_texts(items, tags=[["sturdy", "blue"], []])
+    assert tagged == ["name: Mug. Tags: sturdy, blue.", "name: Lamp."]
+    with pytest.raises(ConfigError, match="tags has 1 lists, items has 2 rows"):
+        text.item_texts(items, tags=[["x"]])
+
+
+def test_user_texts_without_demographics() -> None:
+    items = pd.DataFrame({"title": ["Mug", "Lamp", "Kettle"]})
+    train = Interactions.from_frame(
+        pd.DataFrame({"user": [0, 0], "item": [2, 0], "rating": [5.0, 3.0]}),
+        num_users=2,
+        num_items=3,
+    )
+    plain = pd.DataFrame({"raw_id": ["ann", "bob"]})
+    assert text.user_texts(plain, train=train, items=items) == ["Liked: Kettle; Mug.", ""]
+    described = plain.assign(text=["country: FR.", ""])
+    assert text.user_texts(described) == ["country: FR.", ""]
+    assert text.user_texts(described, train=train, items=items)[0] == (
+        "country: FR. Liked: Kettle; Mug."
+    )
