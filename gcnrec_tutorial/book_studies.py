@@ -1,0 +1,275 @@
+"""The book's studies: the long comparisons of chapters 5 and 6, as named run lists.
+
+Each function returns a :class:`~gcnrec_tutorial.studies.Study`; :data:`BOOK_STUDIES`
+lists them and :mod:`gcnrec_tutorial.studies` registers them. A chapter shows a
+study's ``results/NAME.json`` (``python -m gcnrec_tutorial experiment NAME``,
+or ``make results`` for all of them) with :func:`report`, :func:`per_seed` and
+:func:`per_user`, and reruns only a representative part live (:func:`rerun`).
+
+Fair comparisons: within a study every model gets the same recipe and budget
+(early stopping on validation, a cap no model reaches), the same splits and the
+same seeds; a seed changes the split and the initialisation, so two labels of
+one seed are paired on the same test users.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from .errors import ConfigError
+from .registry import RunConfig
+
+if TYPE_CHECKING:  # studies imports this module: no import of it at run time here
+    from .studies import Study
+
+SEEDS = (0, 1, 2)  # five would not fit the shared machine's time budget (see the chapters)
+
+RANKING = RunConfig(
+    task="ranking",
+    split="ratio",
+    embedding_dim=64,
+    epochs=300,  # a cap: early stopping ends every run sooner (chapter 5)
+    batch_size=8192,
+    lr=2e-2,
+    l2=1e-3,
+    eval_every=5,  # validation NDCG@10 every 5 epochs ...
+    patience=5,  # ... and stop after 5 validations (25 epochs) without a better one
+)
+"""Chapter 5's BPR recipe, the same for every ranking model (d = 64, L = 3)."""
+
+MF_L2 = 1e-2
+"""MF's own L2 weight, the best validation NDCG@10 of :func:`mf_l2` (seed 0)."""
+
+RATING = RunConfig(
+    task="rating",
+    split="u1",  # u1.base (minus a seeded 5% validation part) -> u1.test
+    embedding_dim=32,
+    num_layers=2,
+    epochs=300,  # a cap: early stopping on validation RMSE
+    patience=10,  # epochs without a better validation RMSE
+    init="normal",
+)
+"""Chapter 6's rating recipe: full-batch Adam on MSE + per-rating L2 (``reg``)."""
+
+
+def _study(
+    name: str, question: str, rows: list[tuple[str, RunConfig]], seeds: tuple[int, ...]
+) -> Study:
+    """Every row once per seed, seed-major (all models of seed 0 first)."""
+    from .studies import Study
+
+    runs = tuple(
+        (label, dataclasses.replace(config, seed=seed)) for seed in seeds for label, config in rows
+    )
+    return Study(name, question, runs)
+
+
+def mf_l2() -> Study:
+    """MF's L2 weight, chosen on the 8:1:1 split's validation NDCG@10 (seed 0)."""
+    rows = [(f"l2={l2:g}", dataclasses.replace(RANKING, model="mf", l2=l2)) for l2 in
+            (1e-3, 3e-3, 1e-2, 3e-2)]  # fmt: skip
+    return _study("mf-l2", "Which L2 weight should MF use (validation only)?", rows, (0,))
+
+
+def fusion_warm() -> Study:
+    """Chapters 5-6: ID-only, text-only and the three fusions on warm items (8:1:1 split)."""
+    models = [
+        ("LightGCN", "lightgcn"),
+        ("MF", "mf"),
+        ("text only", "text-only"),
+        ("early fusion", "early-fusion"),
+        ("late fusion", "late-fusion"),
+        ("gated fusion", "gated-fusion"),
+    ]
+    rows = [
+        (
+            label,
+            dataclasses.replace(RANKING, model=model, l2=MF_L2 if model == "mf" else RANKING.l2),
+        )
+        for label, model in models
+    ]
+    question = "Does fusing frozen MiniLM text with the graph beat LightGCN on warm items?"
+    return _study("fusion-warm", question, rows, SEEDS)
+
+
+def cold_start() -> Study:
+    """Chapter 5: ranking items with no training interaction (the cold validation/test items)."""
+    cold = dataclasses.replace(RANKING, split="cold-items")
+    models = [
+        ("random", "random"),
+        ("item popularity", "popularity"),
+        ("genre popularity", "genre-popularity"),
+        ("MF", "mf"),
+        ("LightGCN", "lightgcn"),
+        ("text only", "text-only"),
+        ("early fusion", "early-fusion"),
+        ("early fusion (no IDs)", "early-fusion-noid"),
+        ("gated fusion", "gated-fusion"),
+    ]
+    rows = [
+        (label, dataclasses.replace(cold, model=model, l2=MF_L2 if model == "mf" else cold.l2))
+        for label, model in models
+    ]
+    question = "Which models rank items nobody has interacted with yet?"
+    return _study("cold-start", question, rows, SEEDS)
+
+
+def rating_u1() -> Study:
+    """Chapter 6: mu + b_u + b_i + f(u, i) on u1; (lr, reg) per model from a validation sweep."""
+    models = [  # label, model, lr, reg
+        ("biases", "biases", 0.05, 0.05),
+        ("MF", "mf", 0.05, 0.1),
+        ("LightGCN", "lightgcn", 0.05, 0.05),
+        ("early fusion", "early-fusion", 0.02, 0.1),
+        ("late fusion", "late-fusion", 0.01, 0.05),
+        ("gated fusion", "gated-fusion", 0.05, 0.05),
+    ]
+    rows = [
+        (label, dataclasses.replace(RATING, model=model, lr=lr, reg=reg))
+        for label, model, lr, reg in models
+    ]
+    question = "How much do interaction terms and text add to biases on u1's ratings?"
+    return _study("rating-u1", question, rows, SEEDS)
+
+
+def _ml_latest_small(where: str, split: str) -> Study:
+    """Chapter 8: LightGCN vs early fusion on MovieLens latest-small (text: training tags only)."""
+    recipe = dataclasses.replace(RANKING, dataset="ml-latest-small", split=split)
+    models = [
+        ("popularity", "popularity"),
+        ("LightGCN", "lightgcn"),
+        ("early fusion", "early-fusion"),
+    ]
+    rows = [(label, dataclasses.replace(recipe, model=model)) for label, model in models]
+    question = f"On MovieLens latest-small, does text with tags help LightGCN on {where} items?"
+    return _study(f"ml-latest-small-{where}", question, rows, (0, 1, 2))
+
+
+def ml_latest_small_warm() -> Study:
+    """Chapter 8, warm items: the 8:1:1 split."""
+    return _ml_latest_small("warm", "ratio")
+
+
+def ml_latest_small_cold() -> Study:
+    """Chapter 8, new items: the cold-item split (ranking only the held-out items)."""
+    return _ml_latest_small("cold", "cold-items")
+
+
+FANOUTS = ((10, 10, 10), (25, 25, 25))
+"""Chapter 7's neighbour samples: neighbours kept per node at each of LightGCN's 3 hops."""
+
+
+def minibatch_ml100k() -> Study:
+    """Chapter 7: LightGCN trained on sampled subgraphs vs on the whole graph (8:1:1 split)."""
+    rows = [("full batch", dataclasses.replace(RANKING, model="lightgcn"))] + [
+        (
+            "mini-batch " + "-".join(map(str, fanouts)),
+            dataclasses.replace(RANKING, model="lightgcn", fanouts=fanouts),
+        )
+        for fanouts in FANOUTS
+    ]
+    question = "Does neighbour-sampled mini-batch training reach full-batch accuracy?"
+    return _study("minibatch-ml100k", question, rows, (0, 1, 2))
+
+
+BOOK_STUDIES: tuple[Callable[[], Study], ...] = (
+    mf_l2, fusion_warm, cold_start, rating_u1, ml_latest_small_warm, ml_latest_small_cold,
+    minibatch_ml100k,
+)  # fmt: skip
+"""Every study of the book, in the order ``make results`` runs them."""
+
+
+# ------------------------------------------------------------------ showing a results file
+
+
+def rerun(payload: dict[str, Any], label: str, seed: int) -> RunConfig:
+    """The config of the study's run ``label`` on ``seed``, stopped at the epoch it kept.
+
+    Early stopping trains past the best validation epoch only to be sure that no
+    later epoch is better. A rerun that stops at the study's best epoch holds the
+    same weights (same seed, same data order, same device type), so a chapter can
+    reproduce the study's selected model live in a fraction of the time.
+
+    Raises:
+        ConfigError: the study has no such run.
+    """
+    for r in payload["runs"]:
+        if r["label"] == label and r["config"]["seed"] == seed:
+            config = RunConfig(**r["config"])
+            return dataclasses.replace(config, epochs=max(int(r["result"]["best_epoch"]), 1))
+    raise ConfigError(f"study {payload['study']!r} has no run {label!r} with seed {seed}")
+
+
+def per_seed(payload: dict[str, Any], metric: str = "ndcg@20") -> pd.DataFrame:
+    """``(labels, seeds)`` table of one test metric (or ``best_epoch``, ``epochs``, ...)."""
+    rows = [
+        {"label": r["label"], "seed": r["config"]["seed"], metric: r["result"][metric]}
+        for r in payload["runs"]
+    ]
+    frame = pd.DataFrame(rows).pivot(index="label", columns="seed", values=metric)
+    return frame.loc[list(dict.fromkeys(r["label"] for r in payload["runs"]))]
+
+
+def per_user(payload: dict[str, Any], metric: str = "ndcg@20") -> pd.DataFrame:
+    """One row per (label, seed, test user) with the user's test ``metric``."""
+    frames = [
+        pd.DataFrame(
+            {
+                "label": r["label"],
+                "seed": r["config"]["seed"],
+                "user": r["result"]["per_user"]["users"],
+                metric: r["result"]["per_user"][metric],
+            }
+        )
+        for r in payload["runs"]
+    ]
+    return pd.concat(frames, ignore_index=True)
+
+
+def _pm(mean: float, std: float) -> str:
+    return f"{mean:.4f}" if math.isnan(std) else f"{mean:.4f} ± {std:.4f}"
+
+
+def report(
+    payload: dict[str, Any],
+    *,
+    metrics: Sequence[str] = ("ndcg@20", "recall@20"),
+    reference: str | None = None,
+    num_samples: int = 2000,
+) -> pd.DataFrame:
+    """The table a chapter shows: ``mean ± std`` over seeds, the paired test, the training length.
+
+    Columns: every metric of ``metrics`` as ``mean ± std``; with ``reference``, the
+    mean paired difference of the first metric against that label, its 95%
+    bootstrap interval over users pooled across seeds
+    (:func:`gcnrec_tutorial.studies.summary`) and on how many seeds the label
+    beats the reference; then the mean best epoch and the longest run (``-``
+    for a baseline that trains nothing).
+    """
+    from .studies import summary
+
+    table = pd.DataFrame(index=summary(payload, metric=metrics[0]).index)
+    for metric in metrics:
+        s = summary(payload, metric=metric)
+        table[metric] = [_pm(m, sd) for m, sd in zip(s.iloc[:, 0], s.iloc[:, 1], strict=True)]
+    table["seeds"] = summary(payload, metric=metrics[0])["seeds"]
+    if reference is not None:
+        s = summary(payload, metric=metrics[0], reference=reference, num_samples=num_samples)
+        table[f"diff vs {reference}"] = [f"{d:+.4f}" for d in s[f"diff vs {reference}"]]
+        table["95% CI"] = [
+            f"[{lo:+.4f}, {hi:+.4f}]"
+            for lo, hi in zip(s["95% CI low"], s["95% CI high"], strict=True)
+        ]
+        values = per_seed(payload, metrics[0])
+        wins = (values.sub(values.loc[reference], axis=1) > 0).sum(axis=1)
+        table["better on seeds"] = [f"{w}/{values.shape[1]}" for w in wins]
+    best, run = per_seed(payload, "best_epoch"), per_seed(payload, "epochs")
+    table["best epoch (mean)"] = [f"{b:.0f}" if r > 0 else "-" for b, r in
+                                  zip(best.mean(axis=1), run.max(axis=1), strict=True)]  # fmt: skip
+    table["epochs run (max)"] = [f"{r:.0f}" if r > 0 else "-" for r in run.max(axis=1)]
+    return table
