@@ -31,7 +31,6 @@ from .registry import DATASETS, MODELS, SPLITS, RunConfig, load_dataset
 from .runs import load_run, provenance, save_run
 from .train import History, TrainConfig, fit
 
-__all__ = ["DATASETS", "MODELS", "SPLITS", "RunConfig", "Trained", "restore", "run"]
 
 
 @dataclass
