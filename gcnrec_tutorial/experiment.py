@@ -27,10 +27,10 @@ from .evaluate import per_user_metrics, summarize
 from .graph import BipartiteGraph, build_graph
 from .models import Recommender
 from .rating import RatingModel, RatingRanker, evaluate_rating, fit_rating
-from .registry import DATASETS, MODELS, SPLITS, RunConfig, load_dataset
+from .registry import DATASETS as DATASETS  # re-exported: experiment.DATASETS
+from .registry import MODELS, SPLITS, RunConfig, load_dataset
 from .runs import load_run, provenance, save_run
 from .train import History, TrainConfig, fit
-
 
 
 @dataclass
