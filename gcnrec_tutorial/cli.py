@@ -19,7 +19,10 @@ from pathlib import Path
 from typing import Any
 
 from . import data, experiment, splits
+from .dataset import Dataset
 from .errors import ConfigError, GcnrecError
+from .registry import load_dataset
+from .tabular import TableSpec
 
 Command = Callable[[argparse.Namespace], dict[str, Any]]
 
@@ -28,40 +31,66 @@ EXAMPLES = """examples:
   python -m gcnrec_tutorial encode --neighbors "Star Wars (1977)" --k 5
   python -m gcnrec_tutorial train --model lightgcn --split ratio --epochs 300 --out runs/lgcn
   python -m gcnrec_tutorial recommend --run runs/lgcn --user 1 --k 10
+  python -m gcnrec_tutorial info --dataset ml-latest-small
+  python -m gcnrec_tutorial train --dataset my_ratings.csv --user-col customer --item-col product \
+      --time-col date --items products.csv --text-cols name,description --model early-fusion
 """
 
 
-def _load(args: argparse.Namespace) -> data.MovieLens100K:
-    return data.load_ml100k(args.data_dir, verify=not args.no_verify)
+def _table(args: argparse.Namespace) -> TableSpec | None:
+    """The ``--user-col``, ``--items``, ... options as a TableSpec (None if none was given)."""
+    options = {
+        "user_col": args.user_col, "item_col": args.item_col, "rating_col": args.rating_col,
+        "time_col": args.time_col, "items": args.items, "text_cols": args.text_cols,
+        "title_col": args.title_col, "users": args.users, "user_cols": args.user_cols,
+        "k_core": args.k_core,
+    }  # fmt: skip
+    given = {k: v for k, v in options.items() if v is not None}
+    return TableSpec(**given) if given else None
+
+
+def _load(args: argparse.Namespace) -> Dataset:
+    return load_dataset(
+        args.dataset or "ml-100k",
+        table=_table(args),
+        data_dir=args.data_dir,
+        verify=not args.no_verify,
+    )
 
 
 def cmd_info(args: argparse.Namespace) -> dict[str, Any]:
     """Dataset counts and split sizes (chapter 1)."""
     ds = _load(args)
-    parts = {
-        "u1": splits.canonical_split(ds, "u1"),
-        "ratio": splits.ratio_split(ds.interactions, seed=args.seed),
-        "temporal": splits.temporal_split(ds.interactions),
-    }
+    parts = {"ratio": splits.ratio_split(ds.interactions, seed=args.seed)}
+    if isinstance(ds, data.MovieLens100K):  # the canonical files exist for ML-100K only
+        parts = {"u1": splits.canonical_split(ds, "u1"), **parts}
+    if ds.interactions.timestamps is not None:
+        parts["temporal"] = splits.temporal_split(ds.interactions)
+    extra = {"num_tags": len(ds.tags)} if ds.tags is not None else {}
     return {
-        "dataset": "ml-100k",
+        "dataset": ds.name,
         "root": str(ds.root),
         "num_ratings": len(ds.ratings),
         "num_users": ds.num_users,
         "num_items": ds.num_items,
         "density": round(ds.density, 6),
+        **extra,
+        **({"loading": ds.report} if ds.report else {}),
         "splits": {name: split.sizes() for name, split in parts.items()},
     }
 
 
 def cmd_fetch(args: argparse.Namespace) -> dict[str, Any]:
-    """Obtain MovieLens-100K and extract/verify the default MiniLM encoder (chapters 1, 3)."""
+    """Obtain the dataset (MovieLens-100K by default) and the default MiniLM encoder (ch. 1, 3)."""
     from . import encoders  # lazy: keeps transformers out of the other commands' start-up
 
-    folder = data.obtain_ml100k(args.data_dir, verify=not args.no_verify)
+    if (args.dataset or "ml-100k") == "ml-100k":
+        folder = data.obtain_ml100k(args.data_dir, verify=not args.no_verify)
+    else:  # verified and parsed: a bad file fails here, not in the first run
+        folder = _load(args).root
     model_dir = encoders.ensure_minilm()
     return {
-        "ml-100k": str(folder),
+        args.dataset or "ml-100k": str(folder),
         "encoder": str(model_dir),
         "encoder_sha256": encoders.weights_sha256(model_dir),
     }
@@ -75,7 +104,8 @@ def cmd_encode(args: argparse.Namespace) -> dict[str, Any]:
     train = splits.ratio_split(ds.interactions, seed=args.seed).train
     query = text.find_item(ds.items, args.neighbors) if args.neighbors is not None else None
     options: dict[str, Any] = {"model": args.model, "device": args.device, "progress": True}
-    items = embedding_cache.embed_texts(text.item_texts(ds.items), **options)
+    item_texts = embedding_cache.dataset_item_texts(ds, train)  # tags: TRAINING ones only
+    items = embedding_cache.embed_texts(item_texts, **options)
     users = embedding_cache.embed_texts(
         text.user_texts(ds.users, train=train, items=ds.items), **options
     )
@@ -107,7 +137,8 @@ def cmd_train(args: argparse.Namespace) -> dict[str, Any]:
         model=args.model,
         task=args.task,
         split=args.split,
-        dataset=args.dataset,
+        dataset=args.dataset or "ml-100k",
+        table=_table(args),
         embedding_dim=args.dim,
         num_layers=args.layers,
         epochs=args.epochs,
@@ -118,23 +149,46 @@ def cmd_train(args: argparse.Namespace) -> dict[str, Any]:
         patience=args.patience,
         seed=args.seed,
         device=args.device,
+        fanouts=None if args.fanouts is None else tuple(args.fanouts),
+        distributed=args.distributed,
     )
     ds = _load(args)
     progress = not args.json and sys.stderr.isatty()
-    return experiment.run(config, ds, out=args.out, progress=progress)
+    if not args.distributed:
+        return experiment.run(config, ds, out=args.out, progress=progress)
+    from . import distributed  # chapter 7: one process per rank, started by torchrun
+
+    rank, world = distributed.setup(args.device)
+    try:
+        out = args.out if rank == 0 else None  # one rank writes the run directory
+        result = experiment.run(config, ds, out=out, progress=progress and rank == 0)
+    finally:
+        distributed.teardown()
+    return {**result, "world_size": world} if rank == 0 else {}  # only rank 0 prints
 
 
 def cmd_recommend(args: argparse.Namespace) -> dict[str, Any]:
     """Top-K unseen items of one user from a saved run, explained (chapter 6)."""
     from .recommend import recommend
+    from .runs import read_run
 
-    ds = _load(args)
+    if args.dataset is not None:
+        ds = _load(args)
+    else:  # the dataset the run was trained on, as saved in run.json
+        saved = read_run(args.run)["config"]
+        table = TableSpec(**saved["table"]) if saved.get("table") else None
+        ds = load_dataset(
+            saved.get("dataset", "ml-100k"),
+            table=table,
+            data_dir=args.data_dir,
+            verify=not args.no_verify,
+        )
     trained = experiment.restore(args.run, ds)
     seen = [trained.split.train, trained.split.valid]
     table = recommend(trained.model, trained.graph, ds, seen, args.user, k=args.k, device="cpu")
     rows = table.to_dict("records")
     for r in rows:  # an unknown year is NaN in the frame, null in JSON
-        r["year"] = None if r["year"] != r["year"] else int(r["year"])
+        r["year"] = None if r["year"] is None or r["year"] != r["year"] else int(r["year"])
     listing: Any = rows
     if not args.json:
         listing = {}
@@ -147,7 +201,7 @@ def cmd_recommend(args: argparse.Namespace) -> dict[str, Any]:
     return {
         "run": str(args.run),
         "model": trained.config.model,
-        "user": args.user,
+        "user": ds.users["raw_id"].tolist()[ds.user_index(args.user)],  # as in the file
         "top_k": listing,
     }
 
@@ -160,9 +214,11 @@ def cmd_experiment(args: argparse.Namespace) -> dict[str, Any]:
         names = ", ".join(sorted(studies.STUDIES)) or "none registered"
         raise ConfigError(f"unknown study {args.name!r}; choose one of: {names}")
     study = studies.STUDIES[args.name]()
+    named = {(config.dataset, config.table) for _, config in study.runs}
+    own = args.dataset is None and len(named) == 1  # the study names its dataset: load that one
     payload = studies.run_study(
         study,
-        _load(args),
+        experiment.load_data(study.runs[0][1], args.data_dir) if own else _load(args),
         results_dir=args.results_dir,
         small=args.small,
         progress=not args.json and sys.stderr.isatty(),
@@ -198,9 +254,38 @@ def _non_empty(text: str) -> str:
     return text
 
 
+def _columns(text: str) -> tuple[str, ...]:
+    names = tuple(name.strip() for name in text.split(","))
+    if not all(names):
+        raise argparse.ArgumentTypeError(f"expected comma-separated column names, got {text!r}")
+    return names
+
+
 def _add_data(p: argparse.ArgumentParser, *, seed: bool = True) -> None:
-    p.add_argument("--dataset", default="ml-100k", choices=sorted(experiment.DATASETS))
+    names = ", ".join(sorted(experiment.DATASETS))
+    p.add_argument(
+        "--dataset",
+        default=None,
+        metavar="NAME|PATH",
+        help=f"{names}, or an interactions CSV file of your own (default: ml-100k)",
+    )
     p.add_argument("--data-dir", default=None, help="default: $GCNREC_DATA_DIR or the cache dir")
+    own = p.add_argument_group("your own data (--dataset PATH; chapter 8)")
+    own.add_argument("--user-col", default=None, help="user id column (default: user)")
+    own.add_argument("--item-col", default=None, help="item id column (default: item)")
+    own.add_argument("--rating-col", default=None, help="rating column (default: none)")
+    own.add_argument("--time-col", default=None, help="Unix seconds or ISO dates (default: none)")
+    own.add_argument("--items", default=None, metavar="PATH", help="items CSV (item id + texts)")
+    own.add_argument("--text-cols", type=_columns, default=None, metavar="A,B",
+                     help="text columns of --items (default: all but the id)")  # fmt: skip
+    own.add_argument("--title-col", default=None, help="item name (default: first text column)")
+    own.add_argument(
+        "--users", default=None, metavar="PATH", help="users CSV (user id + attributes)"
+    )
+    own.add_argument("--user-cols", type=_columns, default=None, metavar="A,B",
+                     help="attribute columns of --users (default: all but the id)")  # fmt: skip
+    own.add_argument("--k-core", type=_number(int, 0), default=None, metavar="K",
+                     help="keep users and items with at least K interactions")  # fmt: skip
     p.add_argument(
         "--no-verify",
         action="store_true",
@@ -284,6 +369,19 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, Command]]:
     )
     p.add_argument("--device", default="auto", help="auto, cpu, cuda, ...")
     p.add_argument("--out", default=None, metavar="DIR", help="save the run directory")
+    p.add_argument(
+        "--fanouts",
+        type=_number(int, -1),
+        nargs="+",
+        default=None,
+        metavar="F",
+        help="mini-batch: neighbours sampled per hop, -1 = all (chapter 7)",
+    )
+    p.add_argument(
+        "--distributed",
+        action="store_true",
+        help="data-parallel (DDP) across the processes torchrun starts (chapter 7)",
+    )
 
     p = sub.add_parser("experiment", help="run a named study into results/NAME.json")
     _add_data(p, seed=False)
@@ -294,7 +392,7 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, Command]]:
     p = sub.add_parser("recommend", help="explained top-K list of one user from a saved run")
     _add_data(p, seed=False)
     p.add_argument("--run", required=True, metavar="DIR", help="a `train --out DIR` directory")
-    p.add_argument("--user", type=int, required=True, metavar="RAW_ID", help="id as in u.user")
+    p.add_argument("--user", required=True, metavar="RAW_ID", help="id as in u.user or your file")
     p.add_argument("--k", type=positive_int, default=10, help="list length")
     return parser, commands
 
@@ -313,6 +411,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         result = commands[args.command](args)
+        if not result:  # a distributed run's other ranks: rank 0 prints
+            return 0
         text = json.dumps(result, allow_nan=False) if args.json else None
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)

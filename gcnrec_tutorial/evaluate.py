@@ -46,13 +46,29 @@ def mask_seen(scores: Tensor, users: Tensor, seen: Sequence[Interactions]) -> Te
 def top_k(scores: Tensor, k: int, *, seed: int = 0) -> Tensor:
     """Indices of the ``k`` best columns of each row, ties ordered by a seeded permutation.
 
+    The result is that of a stable descending sort of ``scores[:, perm]``. It is
+    computed with ``topk`` (about 50x faster than sorting 40,981 Gowalla items,
+    chapter 7); only rows where a tie crosses the cut are sorted in full.
+
     Shapes:
         ``scores`` ``(B, C)`` -> ``(B, min(k, C))`` long, best first.
     """
     generator = torch.Generator().manual_seed(seed)
-    perm = torch.randperm(scores.shape[1], generator=generator).to(scores.device)  # (C,)
-    order = scores[:, perm].sort(dim=1, descending=True, stable=True).indices[:, :k]
-    return perm[order]
+    num = scores.shape[1]
+    perm = torch.randperm(num, generator=generator).to(scores.device)  # (C,)
+    k = min(k, num)
+    position = torch.empty_like(perm)
+    position[perm] = torch.arange(num, device=scores.device)  # each column's place among ties
+    values, cols = scores.topk(k, dim=1)  # (B, k), ties in no promised order
+    by_position = position[cols].argsort(dim=1)
+    cols, values = cols.gather(1, by_position), values.gather(1, by_position)
+    top = cols.gather(1, values.sort(dim=1, descending=True, stable=True).indices)
+    cut = values.min(dim=1, keepdim=True).values  # (B, 1), the k-th score
+    ambiguous = ((scores >= cut).sum(1) != k).nonzero().squeeze(1)  # the cut splits a tie
+    if len(ambiguous):
+        rows = scores[ambiguous][:, perm]
+        top[ambiguous] = perm[rows.sort(dim=1, descending=True, stable=True).indices[:, :k]]
+    return top
 
 
 @torch.no_grad()
@@ -160,8 +176,8 @@ def evaluate_ranking(
     """The means of :func:`per_user_metrics` over the evaluated users (chapter 4).
 
     Returns:
-        ``{"recall@K": ..., "ndcg@K": ..., "precision@K": ..., "hit@K": ...,
-        "mrr@K": ..., "num_users": n}`` for each ``K`` in ``ks``.
+        dict: ``recall@K``, ``ndcg@K``, ``precision@K``, ``hit@K`` and ``mrr@K`` for
+        each ``K`` in ``ks``, and ``num_users``, the number of evaluated users.
     """
     users, values = per_user_metrics(
         model,

@@ -19,6 +19,7 @@ import torch
 from torch import Tensor
 from tqdm import tqdm
 
+from . import distributed, minibatch
 from .errors import ConfigError, TrainingError
 from .evaluate import evaluate_ranking
 from .graph import BipartiteGraph
@@ -42,6 +43,8 @@ class TrainConfig:
     seed: int = 0  # shuffling and negative sampling
     device: str = "auto"  # see runtime.resolve_device
     progress: bool = False  # show a tqdm bar over epochs
+    fanouts: tuple[int, ...] | None = None  # mini-batch: neighbours sampled per hop (chapter 7)
+    distributed: bool = False  # data-parallel over torchrun's processes (chapter 7)
 
 
 @dataclass
@@ -63,11 +66,15 @@ class History:
     best_score: float = float("nan")  # the metric at best_epoch (NaN: never validated)
     waited: int = 0  # validations since the last improvement
 
-    def log_epoch(self, epoch: int, loss: float, seconds: float) -> dict[str, float]:
-        """Append the epoch's row; refuse a non-finite loss (training diverged)."""
-        if not math.isfinite(loss):
+    def log_epoch(
+        self, epoch: int, loss: float, seconds: float, *, model: torch.nn.Module | None = None
+    ) -> dict[str, float]:
+        """Append the epoch's row; refuse a non-finite loss or ``model`` weight (divergence)."""
+        weights_ok = model is None or all(bool(p.isfinite().all()) for p in model.parameters())
+        if not math.isfinite(loss) or not weights_ok:
+            what = f"the loss is {loss}" if not math.isfinite(loss) else "a weight is not finite"
             raise TrainingError(
-                f"training diverged at epoch {epoch}: the loss is {loss}; "
+                f"training diverged at epoch {epoch}: {what}; "
                 "lower the learning rate or raise the regularisation"
             )
         row = {"epoch": float(epoch), "loss": loss, "seconds": seconds}
@@ -112,6 +119,8 @@ def sample_negatives(users: Tensor, seen: Interactions, *, generator: torch.Gene
     Returns:
         ``(B,)`` item ids with ``(users[b], items[b])`` never a training pair.
     """
+    if len(users) and int(seen.user_counts()[users].max()) >= seen.num_items:
+        raise ConfigError("a user has interacted with every item: no negative can be sampled")
     items = torch.randint(seen.num_items, users.shape, generator=generator)
     todo = torch.arange(len(users))
     while len(todo):
@@ -128,26 +137,44 @@ def train_epoch(
     config: TrainConfig,
     generator: torch.Generator,
 ) -> float:
-    """One pass over the shuffled training pairs; returns the mean batch loss."""
+    """One pass over the shuffled training pairs; returns the mean batch loss.
+
+    With ``config.fanouts`` each step propagates over the sampled neighbourhood
+    of its batch (:mod:`gcnrec_tutorial.minibatch`) instead of the whole graph.
+    In a process group (``config.distributed``, ``model`` wrapped by
+    :func:`gcnrec_tutorial.distributed.wrap`) every rank draws the same epoch and
+    trains on its share of each batch (:mod:`gcnrec_tutorial.distributed`).
+    """
     users, pos = train.users, train.items
     device = graph.adj.device
+    rank, world = distributed.rank_and_world()
+    csr = None if config.fanouts is None else minibatch.graph_csr(graph)
     order = torch.randperm(len(users), generator=generator)
     neg = sample_negatives(users[order], train, generator=generator)
     model.train()
     total, num_batches = 0.0, 0
-    for idx in torch.arange(len(users)).split(config.batch_size):
-        u, i = users[order[idx]].to(device), pos[order[idx]].to(device)
-        j = neg[idx].to(device)
-        user_emb, item_emb = model(graph)  # propagate once per batch
+    for batch in torch.arange(len(users)).split(config.batch_size):
+        idx, share = distributed.shard(batch, rank, world)  # (idx, 1.0) in one process
+        u, i, j = users[order[idx]], pos[order[idx]], neg[idx]
+        step_graph = graph
+        if csr is not None:
+            seeds = minibatch.batch_seeds(u, i, j, train.num_users)
+            step_graph = minibatch.sampled_graph(
+                graph, seeds, config.fanouts or (), generator=generator, csr=csr
+            )
+        u, i, j = u.to(device), i.to(device), j.to(device)
+        user_emb, item_emb = model(step_graph)  # propagate once per batch
         pos_scores = model.score(user_emb, item_emb, u, i)  # (B,)
         neg_scores = model.score(user_emb, item_emb, u, j)  # (B,)
-        loss = bpr_loss(pos_scores, neg_scores)
-        reg = l2_penalty(model.layer0(u, torch.cat([i, j])), batch_size=len(u), weight=config.l2)
+        loss = bpr_loss(pos_scores, neg_scores) if len(u) else user_emb.sum() * 0.0  # no share
+        reg = l2_penalty(
+            model.layer0(u, torch.cat([i, j])), batch_size=max(len(u), 1), weight=config.l2
+        )
         optimizer.zero_grad()
-        (loss + reg.to(device)).backward()
+        ((loss + reg.to(device)) * share).backward()
         optimizer.step()
-        total, num_batches = total + float((loss + reg).detach()), num_batches + 1
-    return total / max(num_batches, 1)
+        total, num_batches = total + float((loss + reg).detach()) * share, num_batches + 1
+    return distributed.mean_over_ranks(total) / max(num_batches, 1)
 
 
 def fit(
@@ -187,13 +214,15 @@ def fit(
     generator = torch.Generator().manual_seed(config.seed)
     model = model.to(device)
     graph = graph.to(device)
+    if config.distributed:  # chapter 7: DDP averages the gradients across the ranks
+        model = distributed.wrap(model, device)
     optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
     history = History(metric=f"valid_ndcg@{config.k}")
     best_state = copy.deepcopy(model.state_dict())
     for epoch in tqdm(range(1, config.epochs + 1), disable=not config.progress, desc="epochs"):
         start = time.perf_counter()
         loss = train_epoch(model, graph, optimizer, train, config, generator)
-        history.log_epoch(epoch, loss, time.perf_counter() - start)
+        history.log_epoch(epoch, loss, time.perf_counter() - start, model=model)
         if len(valid) == 0 or epoch % config.eval_every:
             continue
         metrics = evaluate_ranking(
