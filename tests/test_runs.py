@@ -119,5 +119,22 @@ def test_not_a_directory(tmp_path: Path) -> None:
 def test_provenance_names_the_versions_and_device() -> None:
     p = runs.provenance("cpu", seeds=[0, 1])
     assert p["device"] == "cpu" and p["seeds"] == [0, 1] and p["threads"] >= 1
-    assert p["versions"]["torch"] == torch.__version__.split("+")[0] or p["versions"]["torch"]
+    assert p["versions"]["torch"] == torch.__version__
+    assert len(p["commit"]) == 40 and isinstance(p["uncommitted_changes"], bool)
     json.loads(runs.to_json(p))
+
+
+def test_provenance_says_when_the_tree_has_uncommitted_changes(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import subprocess
+
+    real_run = subprocess.run
+
+    def fake_git(args, **kwargs):
+        if args[:2] == ["git", "status"]:
+            return subprocess.CompletedProcess(args, 0, stdout=" M gcnrec_tutorial/x.py\n")
+        return real_run(args, **kwargs)
+
+    monkeypatch.setattr(subprocess, "run", fake_git)
+    assert runs.provenance("cpu")["uncommitted_changes"] is True
