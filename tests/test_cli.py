@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from gcnrec_tutorial import cli, embedding_cache
+from gcnrec_tutorial import commands, embedding_cache
 from gcnrec_tutorial.cli import main
 
 
@@ -210,7 +210,7 @@ def test_ctrl_c_is_one_line_and_130(monkeypatch: pytest.MonkeyPatch, tiny_dir: P
     def interrupted(args):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(cli, "cmd_info", interrupted)
+    monkeypatch.setattr(commands, "cmd_info", interrupted)
     assert main(["info", "--data-dir", str(tiny_dir)]) == 130
     assert capsys.readouterr().err == "interrupted\n"
 
@@ -221,13 +221,13 @@ def test_a_bug_is_not_dressed_as_a_user_error(monkeypatch: pytest.MonkeyPatch, t
     def buggy(args):
         return {}["missing"]
 
-    monkeypatch.setattr(cli, "cmd_info", buggy)
+    monkeypatch.setattr(commands, "cmd_info", buggy)
     with pytest.raises(KeyError):
         main(["info", "--data-dir", str(tiny_dir)])
 
 
 def test_json_output_is_strict(monkeypatch: pytest.MonkeyPatch, tiny_dir: Path) -> None:
-    monkeypatch.setattr(cli, "cmd_info", lambda args: {"rmse": float("nan")})
+    monkeypatch.setattr(commands, "cmd_info", lambda args: {"rmse": float("nan")})
     with pytest.raises(ValueError, match="JSON"):  # never prints NaN as if it were JSON
         main(["info", "--data-dir", str(tiny_dir), "--json"])
 
