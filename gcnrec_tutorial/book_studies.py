@@ -71,8 +71,10 @@ def _study(
 
 def mf_l2() -> Study:
     """MF's L2 weight, chosen on the 8:1:1 split's validation NDCG@10 (seed 0)."""
-    rows = [(f"l2={l2:g}", dataclasses.replace(RANKING, model="mf", l2=l2)) for l2 in
-            (1e-3, 3e-3, 1e-2, 3e-2)]  # fmt: skip
+    rows = [
+        (f"l2={l2:g}", dataclasses.replace(RANKING, model="mf", l2=l2))
+        for l2 in (1e-3, 3e-3, 1e-2, 3e-2)
+    ]
     return _study("mf-l2", "Which L2 weight should MF use (validation only)?", rows, (0,))
 
 
@@ -178,16 +180,28 @@ def minibatch_ml100k() -> Study:
 
 
 BOOK_STUDIES: tuple[Callable[[], Study], ...] = (
-    mf_l2, fusion_warm, cold_start, rating_u1, ml_latest_small_warm, ml_latest_small_cold,
+    mf_l2,
+    fusion_warm,
+    cold_start,
+    rating_u1,
+    ml_latest_small_warm,
+    ml_latest_small_cold,
     minibatch_ml100k,
-)  # fmt: skip
+)
 """Every study of the book, in the order ``make results`` runs them."""
 
 
 # ------------------------------------------------------------------ showing a results file
 
 
-def rerun(payload: dict[str, Any], label: str, seed: int) -> RunConfig:
+def rerun(
+    payload: dict[str, Any],
+    label: str,
+    seed: int,
+    *,
+    device: str | None = None,
+    epochs: int | None = None,
+) -> RunConfig:
     """The config of the study's run ``label`` on ``seed``, stopped at the epoch it kept.
 
     Early stopping trains past the best validation epoch only to be sure that no
@@ -195,13 +209,25 @@ def rerun(payload: dict[str, Any], label: str, seed: int) -> RunConfig:
     same weights (same seed, same data order, same device type), so a chapter can
     reproduce the study's selected model live in a fraction of the time.
 
+    Args:
+        payload: a study's results (:func:`gcnrec_tutorial.studies.load_results`).
+        label: the run's row label; ``seed``: its seed.
+        device: run on this device instead of the study's.
+        epochs: train this many epochs, validating every epoch, instead (the
+            CI-sized run of a chapter); ``None`` keeps the study's best epoch.
+
     Raises:
         ConfigError: the study has no such run.
     """
     for r in payload["runs"]:
         if r["label"] == label and r["config"]["seed"] == seed:
             config = RunConfig(**r["config"])
-            return dataclasses.replace(config, epochs=max(int(r["result"]["best_epoch"]), 1))
+            config = dataclasses.replace(config, epochs=max(int(r["result"]["best_epoch"]), 1))
+            if device is not None:
+                config = dataclasses.replace(config, device=device)
+            if epochs is not None:
+                config = dataclasses.replace(config, epochs=epochs, eval_every=1)
+            return config
     raise ConfigError(f"study {payload['study']!r} has no run {label!r} with seed {seed}")
 
 
@@ -269,7 +295,9 @@ def report(
         wins = (values.sub(values.loc[reference], axis=1) > 0).sum(axis=1)
         table["better on seeds"] = [f"{w}/{values.shape[1]}" for w in wins]
     best, run = per_seed(payload, "best_epoch"), per_seed(payload, "epochs")
-    table["best epoch (mean)"] = [f"{b:.0f}" if r > 0 else "-" for b, r in
-                                  zip(best.mean(axis=1), run.max(axis=1), strict=True)]  # fmt: skip
+    table["best epoch (mean)"] = [
+        f"{b:.0f}" if r > 0 else "-"
+        for b, r in zip(best.mean(axis=1), run.max(axis=1), strict=True)
+    ]
     table["epochs run (max)"] = [f"{r:.0f}" if r > 0 else "-" for r in run.max(axis=1)]
     return table

@@ -95,5 +95,7 @@ def test_rerun_stops_at_the_epoch_the_study_kept() -> None:
     again = book_studies.rerun(payload, "A", 1)
     assert again == dataclasses.replace(config, epochs=35)
     assert isinstance(again, RunConfig)
+    short = book_studies.rerun(payload, "A", 1, device="meta", epochs=2)
+    assert short == dataclasses.replace(config, epochs=2, eval_every=1, device="meta")
     with pytest.raises(ConfigError, match="no run 'A' with seed 7"):
         book_studies.rerun(payload, "A", 7)
