@@ -166,6 +166,18 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, Command]]:
         default=defaults.patience,
         help="validations without improvement before stopping",
     )
+    p.add_argument(
+        "--graph",
+        default=defaults.graph,
+        choices=list(experiment.GRAPHS),
+        help="plain, or + kNN enhancement edges: co-interaction, text, both (chapter 2)",
+    )
+    p.add_argument(
+        "--text-model",
+        default=None,
+        metavar="NAME",
+        help="text encoder: all-MiniLM-L6-v2 (default), all-mpnet-base-v2 or a Hugging Face id",
+    )
     p.add_argument("--device", default="auto", help="auto, cpu, cuda, ...")
     p.add_argument("--out", default=None, metavar="DIR", help="save the run directory")
     p.add_argument(

@@ -133,6 +133,8 @@ def cmd_train(args: argparse.Namespace) -> dict[str, Any]:
         device=args.device,
         fanouts=None if args.fanouts is None else tuple(args.fanouts),
         distributed=args.distributed,
+        graph=args.graph,
+        text_model=args.text_model,
     )
     ds = _load(args)
     progress = not args.json and sys.stderr.isatty()
@@ -196,11 +198,11 @@ def cmd_experiment(args: argparse.Namespace) -> dict[str, Any]:
         names = ", ".join(sorted(studies.STUDIES)) or "none registered"
         raise ConfigError(f"unknown study {args.name!r}; choose one of: {names}")
     study = studies.STUDIES[args.name]()
-    named = {(config.dataset, config.table) for _, config in study.runs}
+    named = {(config.dataset, config.table) for config in study.configs}
     own = args.dataset is None and len(named) == 1  # the study names its dataset: load that one
     payload = studies.run_study(
         study,
-        experiment.load_data(study.runs[0][1], args.data_dir) if own else _load(args),
+        experiment.load_data(study.configs[0], args.data_dir) if own else _load(args),
         results_dir=args.results_dir,
         small=args.small,
         progress=not args.json and sys.stderr.isatty(),

@@ -90,7 +90,7 @@ class DistributedRecommender(DistributedDataParallel):
     """DDP around a :class:`~gcnrec_tutorial.models.Recommender`, keeping its contract.
 
     ``forward(graph)`` goes through DDP (which averages the gradients of the
-    backward pass); ``score``, ``score_all`` and ``layer0`` are the wrapped model's.
+    backward pass); ``score``, ``score_all``, ``layer0`` and ``loss`` are the wrapped model's.
     """
 
     def score(self, user_emb: Tensor, item_emb: Tensor, users: Tensor, items: Tensor) -> Tensor:
@@ -101,6 +101,11 @@ class DistributedRecommender(DistributedDataParallel):
 
     def layer0(self, users: Tensor, items: Tensor) -> list[Tensor]:
         return self.module.layer0(users, items)
+
+    def loss(
+        self, user_emb: Tensor, item_emb: Tensor, users: Tensor, pos: Tensor, neg: Tensor
+    ) -> Tensor:
+        return self.module.loss(user_emb, item_emb, users, pos, neg)
 
 
 def wrap(model: Recommender, device: torch.device) -> Recommender:

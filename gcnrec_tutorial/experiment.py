@@ -24,10 +24,11 @@ from . import splits
 from .dataset import Dataset
 from .errors import ConfigError, RunError
 from .evaluate import per_user_metrics, summarize
-from .graph import BipartiteGraph, build_graph
+from .graph import BipartiteGraph
 from .models import Recommender
 from .rating import RatingModel, RatingRanker, evaluate_rating, fit_rating
 from .registry import DATASETS as DATASETS  # re-exported: experiment.DATASETS
+from .registry import GRAPHS as GRAPHS  # re-exported: experiment.GRAPHS
 from .registry import MODELS, SPLITS, RunConfig, load_dataset
 from .runs import load_run, provenance, save_run
 from .train import History, TrainConfig, fit
@@ -49,9 +50,9 @@ def load_data(config: RunConfig, data_dir: str | Path | None = None) -> Dataset:
 
 
 def prepare(config: RunConfig, ds: Dataset) -> tuple[splits.Split, BipartiteGraph]:
-    """The split and the TRAINING graph of ``config``."""
+    """The split and the TRAINING graph of ``config`` (``config.graph``: plain or enhanced)."""
     split = SPLITS[config.split](ds, config.seed)
-    return split, build_graph(split.train)
+    return split, GRAPHS[config.graph](config, ds, split)
 
 
 def _seen(trained: Trained) -> list[Any]:

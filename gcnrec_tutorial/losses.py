@@ -1,4 +1,4 @@
-"""Training losses: BPR and its L2 penalty (chapter 4); rating MSE lives in ``rating``."""
+"""Training losses: BPR and its L2 penalty (chapter 4), InfoNCE (chapter 5); MSE: ``rating``."""
 
 from __future__ import annotations
 
@@ -53,3 +53,35 @@ def l2_penalty(embeddings: list[Tensor], *, batch_size: int, weight: float) -> T
         return torch.zeros(())
     squared = sum(e.pow(2).sum() for e in embeddings)
     return weight * 0.5 * torch.as_tensor(squared) / batch_size
+
+
+def info_nce(queries: Tensor, keys: Tensor, positive: Tensor, *, temperature: float) -> Tensor:
+    """Contrastive InfoNCE loss (sampled softmax over cosine similarities), a 0-dim tensor.
+
+    .. math::
+        \\mathcal{L} = -\\frac{1}{B} \\sum_{b=1}^{B} \\log
+        \\frac{\\exp(\\cos(q_b, k_{p_b}) / \\tau)}{\\sum_{c=1}^{C} \\exp(\\cos(q_b, k_c) / \\tau)}
+
+    Each query ``q_b`` should be closer to its positive key ``k_{p_b}`` than to
+    the other ``C - 1`` keys (the negatives: in-batch or sampled). A small
+    ``tau`` sharpens the softmax onto the hardest negatives. Computed as the
+    cross-entropy of the ``(B, C)`` logits (a stable log-sum-exp); norms are
+    clamped, so a zero vector has cosine 0. Oord et al., 2018 (CPC); as a
+    recommender loss, AlphaRec (Sheng et al., 2024); as an alignment loss,
+    RLMRec (Ren et al., 2024). Chapter 5.
+
+    Args:
+        queries: ``(B, d)``, e.g. user representations.
+        keys: ``(C, d)``, e.g. the batch's item representations.
+        positive: ``(B,)`` index into ``keys`` of each query's positive.
+        temperature: ``tau > 0``.
+    """
+    if temperature <= 0:
+        raise ValueError(f"temperature must be positive, got {temperature}")
+    if queries.shape[-1] != keys.shape[-1] or positive.shape != queries.shape[:1]:
+        raise ValueError(
+            f"queries {tuple(queries.shape)}, keys {tuple(keys.shape)} and positive "
+            f"{tuple(positive.shape)} must be (B, d), (C, d) and (B,)"
+        )
+    logits = F.normalize(queries, dim=-1) @ F.normalize(keys, dim=-1).T  # (B, C) cosines
+    return F.cross_entropy(logits / temperature, positive)

@@ -6,7 +6,10 @@ Every model honours one contract, :class:`Recommender`:
 * ``score(user_emb, item_emb, users, items) -> (B,)`` for given pairs;
 * ``score_all(user_emb, item_emb, users) -> (B, I)`` for full ranking;
 * ``layer0(users, items) -> list[Tensor]``: the parameters the batch touches,
-  for the L2 penalty of BPR.
+  for the L2 penalty of BPR;
+* ``loss(user_emb, item_emb, users, pos, neg) -> Tensor``: the training loss of
+  a batch, BPR by default; chapter 5's contrastive designs
+  (:mod:`~gcnrec_tutorial.alpharec`, :mod:`~gcnrec_tutorial.rlmrec`) override it.
 
 The default scores are inner products, ``s(u, i) = e_u . e_i``; a model with a
 learned scorer (late fusion, chapter 5) overrides ``score``/``score_all``. So one
@@ -22,6 +25,7 @@ from torch import Tensor, nn
 
 from .errors import ConfigError
 from .graph import BipartiteGraph
+from .losses import bpr_loss
 
 
 class Recommender(nn.Module):
@@ -41,6 +45,20 @@ class Recommender(nn.Module):
     def layer0(self, users: Tensor, items: Tensor) -> list[Tensor]:
         """Layer-0 parameters touched by the batch (for the L2 penalty); none by default."""
         return []
+
+    def loss(
+        self, user_emb: Tensor, item_emb: Tensor, users: Tensor, pos: Tensor, neg: Tensor
+    ) -> Tensor:
+        """The batch's training loss (0-dim): BPR over ``(users[b], pos[b], neg[b])``.
+
+        ``user_emb``, ``item_emb`` are this step's ``forward`` output ``(U, d)``,
+        ``(I, d)``; ``users``, ``pos``, ``neg`` are ``(B,)`` ids, ``neg`` sampled
+        among each user's unseen items. The L2 penalty on :meth:`layer0` is added
+        by the training loop for every model. Chapter 4; chapter 5 overrides it.
+        """
+        pos_scores = self.score(user_emb, item_emb, users, pos)  # (B,)
+        neg_scores = self.score(user_emb, item_emb, users, neg)  # (B,)
+        return bpr_loss(pos_scores, neg_scores)
 
 
 def check_dims(*, embedding_dim: int, num_layers: int = 0) -> None:

@@ -21,11 +21,13 @@ from typing import Any
 
 import torch
 
+from . import alpharec, feature_gcn, gowalla, movielens_small, rlmrec, splits, text_init
 from . import data as data_module
-from . import gowalla, movielens_small, splits
 from .data import MovieLens100K
 from .dataset import Dataset
+from .enhance import cooccurrence_knn, enhance, knn_edges
 from .errors import ConfigError
+from .graph import BipartiteGraph, build_graph
 from .minibatch import check_fanouts
 from .models import GCN, MF, LightGCN, Recommender
 from .recommend import Popularity, RandomScores, genre_popularity, item_popularity
@@ -68,6 +70,8 @@ class RunConfig:
     table: TableSpec | None = None  # dataset given as a CSV path: its columns (chapter 8)
     fanouts: tuple[int, ...] | None = None  # mini-batch: neighbours per hop, -1 = all (ch. 7)
     distributed: bool = False  # data-parallel over torchrun's processes (chapter 7)
+    graph: str = "plain"  # a key of GRAPHS: plain or with enhancement edges (chapter 2)
+    text_model: str | None = None  # encoder of the text features; None = MiniLM (chapter 3)
 
     def __post_init__(self) -> None:
         self._check_dataset()
@@ -97,6 +101,7 @@ class RunConfig:
             "model": list(MODELS),
             "split": list(SPLITS),
             "task": ["ranking", "rating"],
+            "graph": list(GRAPHS),
         }
         for name, allowed in choices.items():
             if getattr(self, name) not in allowed:
@@ -196,11 +201,16 @@ SPLITS: dict[str, Callable[[Dataset, int], splits.Split]] = {
 
 
 def _text(config: RunConfig, ds: Dataset, split: splits.Split) -> tuple[Any, Any]:
-    """Frozen MiniLM user and item text embeddings (TRAINING history and tags only)."""
-    from .embedding_cache import item_embeddings, user_embeddings  # lazy: transformers
+    """Frozen user and item text embeddings (TRAINING history and tags only).
 
-    return user_embeddings(ds, split.train, device=config.device), item_embeddings(
-        ds, train=split.train, device=config.device
+    The encoder is ``config.text_model`` (MiniLM when ``None``; chapter 3).
+    """
+    from .embedding_cache import item_embeddings, user_embeddings  # lazy: transformers
+    from .encoders import MINILM
+
+    model = config.text_model or MINILM
+    return user_embeddings(ds, split.train, model=model, device=config.device), item_embeddings(
+        ds, train=split.train, model=model, device=config.device
     )
 
 
@@ -273,4 +283,46 @@ MODELS["popularity"] = lambda c, ds, s: Popularity(ds.num_users, item_popularity
 MODELS["genre-popularity"] = lambda c, ds, s: Popularity(
     ds.num_users, genre_popularity(s.train, ds.items)
 )
+# Chapter 5's language-representation designs (text from TRAINING data, via _text).
+MODELS["feature-gcn"] = lambda c, ds, s: feature_gcn.build(c, ds, s, id_embeddings=False)
+MODELS["feature-gcn-id"] = lambda c, ds, s: feature_gcn.build(c, ds, s, id_embeddings=True)
+MODELS["text-init"] = text_init.build
+MODELS["alpharec"] = alpharec.build
+MODELS["rlmrec"] = rlmrec.build
 """``--model`` name -> ``build(config, data, split) -> Recommender``; add a model here."""
+
+ENHANCE_K = 10
+"""Neighbours per node of the enhancement edges (chapter 2's ``k``)."""
+
+
+def _enhanced(co: bool, text: bool) -> Callable[[RunConfig, Dataset, splits.Split], BipartiteGraph]:
+    """The TRAINING graph plus kNN edges: co-interaction user-user and item-item, text item-item.
+
+    Every extra edge comes from ``split.train`` (co-interactions) or from the
+    item texts (training tags only), so no validation or test pair shapes it.
+    """
+
+    def build(config: RunConfig, ds: Dataset, split: splits.Split) -> BipartiteGraph:
+        user_user, item_item = None, []
+        if co:
+            user_user = cooccurrence_knn(split.train, side="user", k=ENHANCE_K)
+            item_item.append(cooccurrence_knn(split.train, side="item", k=ENHANCE_K))
+        if text:
+            item_text = _text(config, ds, split)[1]
+            item_item.append(knn_edges(item_text.float().cpu(), k=ENHANCE_K))
+        return enhance(
+            build_graph(split.train),
+            user_user=user_user,
+            item_item=torch.cat(item_item, dim=1) if item_item else None,
+        )
+
+    return build
+
+
+GRAPHS: dict[str, Callable[[RunConfig, Dataset, splits.Split], BipartiteGraph]] = {
+    "plain": lambda c, ds, s: build_graph(s.train),
+    "co": _enhanced(co=True, text=False),
+    "text": _enhanced(co=False, text=True),
+    "co+text": _enhanced(co=True, text=True),
+}
+"""``--graph`` name -> ``build(config, data, split)``: the graph a model trains on (chapter 2)."""

@@ -30,6 +30,7 @@ from .errors import ConfigError, RunError
 from .metrics import paired_bootstrap
 from .registry import RunConfig
 from .runs import provenance, save_json
+from .tuning import TunedStudy, run_tuned
 
 RESULTS_DIR = Path(__file__).resolve().parent.parent / "results"
 
@@ -42,24 +43,32 @@ class Study:
     question: str
     runs: tuple[tuple[str, RunConfig], ...]
 
+    @property
+    def configs(self) -> list[RunConfig]:
+        """Every run's config."""
+        return [config for _, config in self.runs]
+
 
 def _small(config: RunConfig) -> RunConfig:
     """The CI-sized version of a run: two epochs of a small model."""
     return dataclasses.replace(config, epochs=2, embedding_dim=8, batch_size=4096)
 
 
-STUDIES: dict[str, Callable[[], Study]] = {}
-"""Study name -> ``make() -> Study``. Register a study with :func:`register`."""
+AnyStudy = Study | TunedStudy
+"""A fixed list of runs, or a tuned study (:mod:`gcnrec_tutorial.tuning`)."""
+
+STUDIES: dict[str, Callable[[], AnyStudy]] = {}
+"""Study name -> ``make() -> Study | TunedStudy``. Register a study with :func:`register`."""
 
 
-def register(make: Callable[[], Study]) -> Callable[[], Study]:
+def register(make: Callable[[], AnyStudy]) -> Callable[[], AnyStudy]:
     """Add ``make`` to :data:`STUDIES` under the name of the study it makes."""
     STUDIES[make().name] = make
     return make
 
 
 def run_study(
-    study: Study,
+    study: AnyStudy,
     data: Dataset,
     *,
     results_dir: str | Path | None = RESULTS_DIR,
@@ -72,7 +81,11 @@ def run_study(
         ``{"study", "question", "small", "provenance", "wall_seconds", "runs"}`` where
         each run is ``{"label", "config", "result"}`` and ``result`` is
         :func:`gcnrec_tutorial.experiment.run`'s dict with ``per_user`` values.
+        A :class:`~gcnrec_tutorial.tuning.TunedStudy` runs through
+        :func:`gcnrec_tutorial.tuning.run_tuned` (its payload adds the sweep).
     """
+    if isinstance(study, TunedStudy):
+        return run_tuned(study, data, results_dir=results_dir, small=small, progress=progress)
     start = time.perf_counter()
     runs = []
     for label, config in tqdm(study.runs, desc=study.name, disable=not progress):
@@ -169,8 +182,10 @@ def _register_book_studies() -> None:
     module builds :class:`Study` objects; building them only makes configs.
     """
     from .book_studies import BOOK_STUDIES
+    from .method_studies import METHOD_STUDIES
 
-    for make in BOOK_STUDIES:
+    makers: list[Callable[[], AnyStudy]] = [*BOOK_STUDIES, *METHOD_STUDIES]
+    for make in makers:
         register(make)
 
 

@@ -1,8 +1,9 @@
 """Negative sampling, the BPR training loop and early stopping (chapter 4).
 
 The loop is plain on purpose: shuffle the training pairs, and for each
-mini-batch sample one negative item per pair, propagate once, take the BPR
-loss plus the L2 penalty on the layer-0 rows, step Adam. Every
+mini-batch sample one negative item per pair, propagate once, take the
+model's loss (BPR unless the model overrides ``Recommender.loss``) plus the
+L2 penalty on the layer-0 rows, step Adam. Every
 ``eval_every`` epochs, rank all items for the validation users; keep the
 weights with the best validation NDCG@K and stop after ``patience``
 evaluations without improvement. Test data never enters :func:`fit`.
@@ -24,7 +25,7 @@ from .errors import ConfigError, TrainingError
 from .evaluate import evaluate_ranking
 from .graph import BipartiteGraph
 from .interactions import Interactions
-from .losses import bpr_loss, l2_penalty
+from .losses import l2_penalty
 from .models import Recommender
 from .runtime import resolve_device
 
@@ -164,9 +165,8 @@ def train_epoch(
             )
         u, i, j = u.to(device), i.to(device), j.to(device)
         user_emb, item_emb = model(step_graph)  # propagate once per batch
-        pos_scores = model.score(user_emb, item_emb, u, i)  # (B,)
-        neg_scores = model.score(user_emb, item_emb, u, j)  # (B,)
-        loss = bpr_loss(pos_scores, neg_scores) if len(u) else user_emb.sum() * 0.0  # no share
+        # BPR unless the model defines its own loss (chapter 5's contrastive designs)
+        loss = model.loss(user_emb, item_emb, u, i, j) if len(u) else user_emb.sum() * 0.0
         reg = l2_penalty(
             model.layer0(u, torch.cat([i, j])), batch_size=max(len(u), 1), weight=config.l2
         )

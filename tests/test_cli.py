@@ -69,7 +69,11 @@ def test_real_info(real: object, capsys: pytest.CaptureFixture[str]) -> None:
 
 
 @pytest.mark.parametrize(
-    "model", ["mf", "gcn", "lightgcn", "early-fusion", "late-fusion", "gated-fusion"]
+    "model",
+    [
+        *["mf", "gcn", "lightgcn", "early-fusion", "late-fusion", "gated-fusion"],
+        *["feature-gcn", "feature-gcn-id", "text-init", "alpharec", "rlmrec"],  # chapter 5
+    ],
 )
 def test_train_then_recommend(model: str, tiny_dir: Path, tmp_path: Path, capsys) -> None:
     out = tmp_path / model

@@ -7,7 +7,7 @@ import math
 import pytest
 import torch
 
-from gcnrec_tutorial.losses import bpr_loss, l2_penalty
+from gcnrec_tutorial.losses import bpr_loss, info_nce, l2_penalty
 
 
 def test_bpr_by_hand() -> None:
@@ -52,3 +52,30 @@ def test_l2_penalty_gradient_is_weight_times_rows_over_batch() -> None:
     # d/dE of w * 0.5 * ||E||^2 / B = w * E / B
     assert rows.grad is not None
     torch.testing.assert_close(rows.grad, 0.1 * rows.detach() / 4)
+
+
+def test_info_nce_by_hand() -> None:
+    queries = torch.tensor([[1.0, 0.0], [0.0, 2.0]])
+    keys = torch.tensor([[3.0, 0.0], [0.0, 1.0], [1.0, 1.0]])
+    # cosines: query 0 -> (1, 0, 1/sqrt2), query 1 -> (0, 1, 1/sqrt2); positives 0 and 1
+    # -log(exp(1/tau) / (exp(1/tau) + exp(0) + exp(1/(sqrt2 tau)))) with tau = 1/2, both rows
+    expected = math.log(math.exp(2) + 1 + math.exp(math.sqrt(2))) - 2
+    loss = info_nce(queries, keys, torch.tensor([0, 1]), temperature=0.5)
+    assert loss.item() == pytest.approx(expected, rel=1e-6)
+
+
+def test_info_nce_limits() -> None:
+    q = torch.tensor([[1.0, 2.0]])
+    # one key: the softmax is certain, the loss is 0; C equal keys: log C
+    assert info_nce(q, q, torch.tensor([0]), temperature=0.2).item() == pytest.approx(0.0)
+    same = q.repeat(4, 1)
+    assert info_nce(q, same, torch.tensor([2]), temperature=0.2).item() == pytest.approx(
+        math.log(4)
+    )
+    # a very small temperature stays finite (log-sum-exp, not exp then log)
+    far = torch.tensor([[-1.0, -2.0], [1.0, 2.0]])
+    assert info_nce(q, far, torch.tensor([0]), temperature=1e-4).item() == pytest.approx(2e4)
+    with pytest.raises(ValueError, match="temperature"):
+        info_nce(q, q, torch.tensor([0]), temperature=0.0)
+    with pytest.raises(ValueError, match="must be"):
+        info_nce(q, torch.zeros(2, 3), torch.tensor([0]), temperature=1.0)

@@ -11,6 +11,7 @@ from torch_geometric.nn.models import LightGCN as PygLightGCN
 from gcnrec_tutorial.errors import ConfigError
 from gcnrec_tutorial.graph import BipartiteGraph, build_graph
 from gcnrec_tutorial.interactions import Interactions
+from gcnrec_tutorial.losses import bpr_loss
 from gcnrec_tutorial.models import GCN, MF, GCNLayer, LightGCN, check_dims, init_linear, propagate
 
 U, I = 7, 9  # noqa: E741 (users, items: the book's notation)
@@ -188,3 +189,14 @@ def test_lightgcn_gradient_equals_dense_reference(graph: BipartiteGraph) -> None
     powers = [torch.linalg.matrix_power(a, k) for k in range(4)]
     expected = sum(p.T @ weights for p in powers) / 4
     torch.testing.assert_close(ours, expected, atol=1e-6, rtol=1e-5)
+
+
+@pytest.mark.parametrize("cls", [MF, LightGCN, GCN])
+def test_default_loss_is_bpr_of_the_scores(cls: type, graph: BipartiteGraph) -> None:
+    model = cls(U, I, embedding_dim=3)
+    user_emb, item_emb = model(graph)
+    users, pos, neg = torch.tensor([0, 1, 3]), torch.tensor([0, 2, 4]), torch.tensor([1, 1, 0])
+    expected = bpr_loss(
+        model.score(user_emb, item_emb, users, pos), model.score(user_emb, item_emb, users, neg)
+    )
+    torch.testing.assert_close(model.loss(user_emb, item_emb, users, pos, neg), expected)

@@ -7,8 +7,9 @@ import json
 from pathlib import Path
 
 import pytest
+import torch
 
-from gcnrec_tutorial import experiment, registry
+from gcnrec_tutorial import data, embedding_cache, experiment, registry, splits
 from gcnrec_tutorial.errors import ConfigError
 from gcnrec_tutorial.registry import RunConfig, load_dataset
 from gcnrec_tutorial.tabular import TableSpec
@@ -73,3 +74,54 @@ def test_experiment_runs_and_restores_on_a_file_of_your_own(own: Path) -> None:
     assert result["split"] == "temporal" and result["num_users"] == 6 and result["epochs"] == 2
     restored = experiment.restore(out)  # reads run.json: the file and its columns again
     assert restored.config == config and restored.graph.num_items == 4
+
+
+# --- chapter 5's language-representation models ---------------------------------------------
+
+LANGUAGE_MODELS = ["feature-gcn", "feature-gcn-id", "text-init", "alpharec", "rlmrec"]
+
+
+def text_of_training(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Fake 'text embeddings' that are a fixed function of the interactions they are given."""
+
+    def users(ds, train, **kwargs):  # (U, 16): a random code of the user's items
+        code = torch.randn(ds.num_items, 16, generator=torch.Generator().manual_seed(1))
+        return train.dense().float() @ code
+
+    def items(ds, *, train, **kwargs):  # (I, 16): a random code of the item's users
+        code = torch.randn(ds.num_users, 16, generator=torch.Generator().manual_seed(2))
+        return train.dense().float().T @ code
+
+    monkeypatch.setattr(embedding_cache, "user_embeddings", users)
+    monkeypatch.setattr(embedding_cache, "item_embeddings", items)
+
+
+@pytest.mark.parametrize("name", LANGUAGE_MODELS)
+def test_language_models_see_training_data_only(
+    name: str, tiny: data.MovieLens100K, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Swapping the validation and test parts leaves every input and initial weight unchanged."""
+    text_of_training(monkeypatch)
+    config = RunConfig(model=name, embedding_dim=8, device="cpu")
+    base = splits.ratio_split(tiny.interactions, seed=0)
+    swapped = splits.Split(base.name, base.train, base.test, base.valid)
+    state, other = (registry.MODELS[name](config, tiny, s).state_dict() for s in (base, swapped))
+    assert state.keys() == other.keys()
+    assert all(torch.equal(state[k], other[k]) for k in state)
+    # the check can fail: other TRAINING data does change the inputs
+    fewer = dataclasses.replace(base, train=base.train.subset(base.train.users != 0))
+    changed = registry.MODELS[name](config, tiny, fewer).state_dict()
+    assert not all(torch.equal(state[k], changed[k]) for k in state)
+
+
+@pytest.mark.realdata
+@pytest.mark.slow
+@pytest.mark.parametrize("name", LANGUAGE_MODELS)
+def test_language_models_run_end_to_end_on_real_data(name: str, real: data.MovieLens100K) -> None:
+    split = "cold-items" if name in ("feature-gcn", "alpharec") else "ratio"
+    config = RunConfig(
+        model=name, split=split, epochs=2, embedding_dim=8, batch_size=8192, device="cpu"
+    )
+    result = experiment.run(config, real)
+    assert result["model"] == name and result["epochs"] == 2
+    assert 0 < result["ndcg@10"] <= 1 and 0 < result["ndcg@20"] <= 1

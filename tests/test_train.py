@@ -259,6 +259,28 @@ def test_validation_ranks_only_the_candidate_items() -> None:
     assert all_items.best_score == pytest.approx((1 + 0.5) / (1 + 1 / np.log2(3)) / 2)
 
 
+class OwnLoss(LightGCN):
+    """A model with its own loss: a constant 7 plus a term whose gradient is known."""
+
+    def __init__(self) -> None:
+        super().__init__(NU, NI, embedding_dim=4, num_layers=1)
+        self.calls = 0
+
+    def loss(self, user_emb: Tensor, item_emb: Tensor, users: Tensor, pos: Tensor, neg: Tensor):
+        self.calls += 1
+        return 7.0 + 0.0 * user_emb.sum()
+
+
+def test_train_epoch_minimises_the_models_own_loss() -> None:
+    """The loop calls ``model.loss`` once per batch; with l2 = 0 the epoch loss is its value."""
+    train, _ = train_and_valid(0, 1, per_user=1)
+    model = OwnLoss()
+    history = fit(model, build_graph(train), train, empty(), TrainConfig(
+        epochs=1, batch_size=8, l2=0.0, device="cpu"))  # fmt: skip
+    assert model.calls == math.ceil(len(train) / 8)
+    assert history.rows[0]["loss"] == pytest.approx(7.0)
+
+
 # --- leakage ------------------------------------------------------------------------------
 
 

@@ -25,6 +25,7 @@ import argparse
 import dataclasses
 import json
 import math
+import os
 import time
 import traceback
 from collections.abc import Callable, Sequence
@@ -40,14 +41,17 @@ from gcnrec_tutorial import (
     data,
     embedding_cache,
     encoders,
+    enhance,
     evaluate,
     experiment,
     features,
     fusion,
     graph,
     interactions,
+    minibatch,
     models,
     movielens_small,
+    runs,
     splits,
     studies,
     tabular,
@@ -231,8 +235,8 @@ def ch2_ex2(ctx: Context) -> Answer:
 def ch2_ex3(ctx: Context) -> Answer:
     """Cosine vs Jaccard item-item neighbours: overlap and neighbour popularity."""
     train_part = ctx.split.train
-    jac = graph.cooccurrence_knn(train_part, side="item", k=10)
-    cos = graph.cooccurrence_knn(train_part, side="item", k=10, metric="cosine")
+    jac = enhance.cooccurrence_knn(train_part, side="item", k=10)
+    cos = enhance.cooccurrence_knn(train_part, side="item", k=10, metric="cosine")
     shared = set(map(tuple, cos.T.tolist())) & set(map(tuple, jac.T.tolist()))
     degree = train_part.item_counts().float()
     values = {
@@ -661,6 +665,167 @@ def ch07_ex_fanouts(ctx: Context) -> Answer:
     return answer(values, quote, [SEED])
 
 
+def _inclusion_graph(generator: torch.Generator) -> graph.BipartiteGraph:
+    """A seeded random bipartite graph: 300 users of degree 3-40, 400 items of skewed popularity."""
+    num_users, num_items = 300, 400
+    popularity = 1.0 / (torch.arange(num_items) + 20.0)  # (I,) a long tail of items
+    degree = torch.randint(3, 41, (num_users,), generator=generator)  # (U,)
+    items = [
+        torch.multinomial(popularity, int(d), replacement=False, generator=generator)
+        for d in degree
+    ]
+    users = torch.arange(num_users).repeat_interleave(degree)
+    part = interactions.Interactions.from_tensors(
+        users, torch.cat(items), num_users=num_users, num_items=num_items
+    )
+    return graph.build_graph(part)
+
+
+def ch07_ex_inclusion(ctx: Context) -> Answer:
+    """Horvitz-Thompson weights A_hat/pi vs per-draw weights A_hat/q_v at the seeds of a sample.
+
+    Around 8 seeds (4 users, 4 items) of a random graph, fan-outs 5-5-5, average
+    ``A_s x`` over 1,000 samples for three adjacencies of the sample: the full
+    graph's weights over the symmetric inclusion probability ``pi_uv`` of the
+    realised expansion (the exercise's estimator), the full graph's weights over
+    the probability ``q_v`` of the draw that produced each directed edge (row
+    ``v`` only), and the chapter's sampled-degree normalisation. The bias is
+    relative to ``A_hat x`` at each seed; ``*_se`` is the Monte-Carlo standard
+    error of the mean over seeds.
+    """
+    num_samples, fanout = 1000, 5
+    generator = torch.Generator().manual_seed(SEED)
+    g = _inclusion_graph(generator)
+    n = g.num_nodes
+    indptr, indices = minibatch.graph_csr(g)
+    degree = (indptr[1:] - indptr[:-1]).float()  # (N,) full-graph degrees
+    q_expanded = (fanout / degree.clamp(min=1)).clamp(max=1.0)  # (N,) if the node is expanded
+    x = 0.5 + torch.rand(n, generator=generator)  # (N,) positive, so relative errors are defined
+    seeds = torch.cat(
+        [
+            torch.randperm(g.num_users, generator=generator)[:4],
+            g.num_users + torch.randperm(g.num_items, generator=generator)[:4],
+        ]
+    )  # (S,)
+    reference = torch.sparse.mm(g.adj, x[:, None]).squeeze(1)[seeds]  # (S,) A_hat x
+
+    def full_weight(row: Tensor, col: Tensor) -> Tensor:
+        return (degree[row] * degree[col]).rsqrt()  # A_hat_uv = 1 / sqrt(d_u d_v)
+
+    estimates: dict[str, list[Tensor]] = {"ht": [], "per_draw": [], "sampled_degree": []}
+    for _ in range(num_samples):
+        edges = minibatch.sample_edges(indptr, indices, seeds, (fanout,) * 3, generator=generator)
+        expanded = torch.zeros(n, dtype=torch.bool)
+        expanded[edges[0]] = True  # every expanded node drew at least one edge
+        q = torch.where(expanded, q_expanded, 0.0)  # (N,)
+        # the exercise's estimator: deduplicated symmetric edges, A_hat_uv / pi_uv
+        keys = torch.unique(torch.cat([edges[0] * n + edges[1], edges[1] * n + edges[0]]))
+        row, col = keys // n, keys % n
+        pi = 1 - (1 - q[row]) * (1 - q[col])
+        ht = torch.zeros(n).index_add_(0, row, full_weight(row, col) / pi * x[col])
+        # unbiased: each directed draw v -> u, in row v only, weighted by 1 / q_v
+        src, dst = edges
+        per_draw = torch.zeros(n).index_add_(0, src, full_weight(src, dst) / q[src] * x[dst])
+        sampled = minibatch.symmetric_graph(edges, g.num_users, g.num_items).adj
+        estimates["ht"].append(ht[seeds])
+        estimates["per_draw"].append(per_draw[seeds])
+        estimates["sampled_degree"].append(torch.sparse.mm(sampled, x[:, None]).squeeze(1)[seeds])
+    values: dict[str, Any] = {
+        "num_samples": num_samples,
+        "fanouts": [fanout] * 3,
+        "nodes": n,
+        "edges": int(g.edge_index.shape[1] // 2),
+        "seed_degrees": degree[seeds].int().tolist(),
+        "seed_q": [_r(v, 4) for v in q_expanded[seeds]],
+    }
+    for name, draws in estimates.items():
+        relative = (torch.stack(draws) - reference) / reference  # (samples, S)
+        per_seed = relative.mean(0)  # (S,) relative bias of E[A_s x] at each seed
+        values[f"{name}_rel_bias"] = _r(per_seed.mean(), 4)
+        values[f"{name}_rel_bias_se"] = _r(relative.mean(1).std() / math.sqrt(num_samples), 4)
+        values[f"{name}_rel_bias_per_seed"] = [_r(v, 4) for v in per_seed]
+        values[f"{name}_rel_bias_min"] = _r(per_seed.min(), 4)
+        values[f"{name}_rel_bias_max"] = _r(per_seed.max(), 4)
+    quote = {
+        "num_samples": ",d",
+        "ht_rel_bias": "+.1%",
+        "ht_rel_bias_se": ".1%",
+        "ht_rel_bias_min": "+.1%",
+        "per_draw_rel_bias": "+.1%",
+        "per_draw_rel_bias_se": ".1%",
+        "per_draw_rel_bias_min": "+.1%",
+        "per_draw_rel_bias_max": "+.1%",
+        "ht_rel_bias_max": "+.1%",
+        "sampled_degree_rel_bias_min": "+.0%",
+        "sampled_degree_rel_bias_max": "+.0%",
+    }
+    return answer(values, quote, [SEED])
+
+
+def _max_abs_weight_difference(a: Path, b: Path) -> float:
+    """Largest absolute difference between the saved weights of two run directories."""
+    _, first = runs.load_run(a)
+    _, second = runs.load_run(b)
+    return max(float((first[k] - second[k]).abs().max()) for k in first)
+
+
+def ch07_ex_ddp(ctx: Context) -> Answer:
+    """``train --epochs 3`` on ML-100K: 2 gloo ranks under torchrun vs one process (seed 0).
+
+    Both commands run as subprocesses with one thread per process (``OMP_NUM_THREADS=1``)
+    and save their runs with ``--out``; ``seconds_per_epoch`` is the CLI's (rank 0's
+    training time per epoch, without validation), ``*_wall_seconds`` the whole
+    command's (start-up, data, training, evaluation).
+    """
+    import subprocess
+    import sys
+    import tempfile
+
+    flags = ["train", "--epochs", "3", "--json", "--seed", str(SEED)]
+    if ctx.data_dir is not None:
+        flags += ["--data-dir", ctx.data_dir]
+    torchrun = [sys.executable, "-m", "torch.distributed.run"]
+    launch = [*torchrun, "--standalone", "--nproc-per-node", "2"]  # the exercise's command
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    values: dict[str, Any] = {"epochs": 3}
+    results: dict[str, dict[str, Any]] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        commands = {
+            "single": [sys.executable, "-m", "gcnrec_tutorial", *flags],
+            "ddp": [*launch, "-m", "gcnrec_tutorial", *flags, "--distributed"],
+        }
+        for name, command in commands.items():
+            start = time.perf_counter()
+            done = subprocess.run(
+                [*command, "--out", str(Path(tmp) / name)],
+                capture_output=True, text=True, check=True, env=env, timeout=600,
+            )  # fmt: skip
+            values[f"{name}_wall_seconds"] = _r(time.perf_counter() - start, 1)
+            lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
+            if len(lines) != 1:
+                raise RuntimeError(f"{name}: expected one JSON line, got {done.stdout!r}")
+            results[name] = json.loads(lines[0])
+        values["max_abs_weight_difference"] = _max_abs_weight_difference(
+            Path(tmp) / "single", Path(tmp) / "ddp"
+        )
+    values["world_size"] = results["ddp"]["world_size"]
+    for key in ("recall@20", "ndcg@20", "valid_ndcg@10", "seconds_per_epoch"):
+        for name in ("single", "ddp"):
+            values[f"{name}_{key}"] = results[name][key]
+    values["max_abs_metric_difference"] = max(
+        abs(results["single"][k] - results["ddp"][k])
+        for k in results["single"]
+        if "@" in k and isinstance(results["single"][k], float)
+    )
+    quote = {  # the metrics at the CLI's full precision (6 decimals)
+        "single_recall@20": ".6f", "ddp_recall@20": ".6f",
+        "single_ndcg@20": ".6f", "ddp_ndcg@20": ".6f", "max_abs_weight_difference": ".1e",
+        "single_seconds_per_epoch": ".2f", "ddp_seconds_per_epoch": ".2f",
+        "single_wall_seconds": ".1f", "ddp_wall_seconds": ".1f",
+    }  # fmt: skip
+    return answer(values, quote, [SEED])
+
+
 # ------------------------------------------------------------------ chapter 8
 
 
@@ -795,6 +960,8 @@ EXERCISES: dict[str, Callable[[Context], Answer]] = {
     "ch06-ex-seeds": ch06_ex_seeds,
     "ch07-ex-best-epoch": ch07_ex_best_epoch,
     "ch07-ex-fanouts": ch07_ex_fanouts,
+    "ch07-ex-inclusion": ch07_ex_inclusion,
+    "ch07-ex-ddp": ch07_ex_ddp,
     "ch08-ex-tags": ch08_ex_tags,
     "ch08-ex-textonly": ch08_ex_textonly,
     "ch08-ex-kcore": ch08_ex_kcore,

@@ -1,0 +1,204 @@
+"""Fair tuning: every model gets the same validation sweep, then every seed (chapters 5-6).
+
+A study of the kind "does model A beat model B?" is judged by its weakest
+baseline. A :class:`TunedStudy` therefore gives every model the same budget:
+
+1. **Sweep.** Each label has a grid of candidate configs, all grids of the same
+   length. Every candidate is trained on ``select_seed`` and scored on the
+   VALIDATION part only (``valid_ndcg@10`` for ranking; the test part is never
+   looked at for the choice).
+2. **Seeds.** The chosen config of each label runs on every seed of ``seeds``
+   (the sweep's run is reused for ``select_seed``).
+3. **Variants.** A variant is a chosen config with some settings changed (the
+   enhanced graph, another text encoder); it runs on every seed and is not
+   tuned again.
+4. **Baselines** without parameters (random, popularity) have nothing to tune:
+   they run on every seed as given.
+
+The payload has the fields of :func:`gcnrec_tutorial.studies.run_study`'s (so
+``summary``, ``report`` and ``per_seed`` read it unchanged) plus ``"sweep"``
+(every candidate's validation score) and ``"selected"`` (label -> config).
+Each finished run is also kept in ``results/.cache/NAME/`` so an interrupted
+study resumes where it stopped (delete that folder to start over).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import math
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from tqdm import tqdm
+
+from . import experiment
+from .dataset import Dataset
+from .errors import ConfigError
+from .registry import RunConfig
+from .runs import provenance, save_json
+
+
+@dataclass(frozen=True)
+class TunedStudy:
+    """Labels with equal-size grids, the seeds, and the variants of the chosen configs.
+
+    Attributes:
+        grids: ``(label, candidates)`` pairs; every ``candidates`` has the same length.
+        variants: ``(label, base label, changes)``: the base's chosen config with
+            ``changes`` (``RunConfig`` fields) applied, e.g. ``{"graph": "co"}``.
+        baselines: ``(label, config)`` of models without parameters, run as given.
+        metric: the validation score that selects (``valid_ndcg@10``; higher is better).
+    """
+
+    name: str
+    question: str
+    grids: tuple[tuple[str, tuple[RunConfig, ...]], ...]
+    seeds: tuple[int, ...] = (0, 1, 2, 3, 4)
+    select_seed: int = 0
+    variants: tuple[tuple[str, str, Mapping[str, Any]], ...] = field(default=())
+    baselines: tuple[tuple[str, RunConfig], ...] = ()
+    metric: str = "valid_ndcg@10"
+
+    def __post_init__(self) -> None:
+        sizes = {label: len(grid) for label, grid in self.grids}
+        if len(set(sizes.values())) > 1:
+            raise ConfigError(f"every model must get the same sweep budget; grid sizes: {sizes}")
+        labels = [label for label, _ in (*self.baselines, *self.grids)]
+        labels += [label for label, _, _ in self.variants]
+        if len(set(labels)) != len(labels):
+            raise ConfigError(f"labels must be unique, got {labels}")
+        for label, base, _ in self.variants:
+            if base not in sizes:
+                raise ConfigError(f"variant {label!r}: base {base!r} is not a tuned label")
+
+    @property
+    def configs(self) -> list[RunConfig]:
+        """Every candidate config (for the dataset they name)."""
+        return [c for _, c in self.baselines] + [c for _, grid in self.grids for c in grid]
+
+
+def _key(config: RunConfig, small: bool) -> str:
+    text = json.dumps([dataclasses.asdict(config), small], sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:20]
+
+
+def _runner(
+    data: Dataset, cache: Path | None, small: bool
+) -> Callable[[RunConfig], dict[str, Any]]:
+    """``run(config) -> result``, read from ``cache`` when this exact run finished before."""
+
+    def run(config: RunConfig) -> dict[str, Any]:
+        config = _small(config) if small else config
+        path = None if cache is None else cache / f"{_key(config, small)}.json"
+        if path is not None and path.exists():
+            return dict(json.loads(path.read_text(encoding="utf-8"))["result"])
+        start = time.perf_counter()
+        result = experiment.run(config, data, per_user=True)
+        result["run_seconds"] = round(time.perf_counter() - start, 1)
+        result["commit"] = provenance(config.device, seeds=[config.seed])["commit"]
+        if path is not None:
+            save_json(path, {"config": dataclasses.asdict(config), "result": result})
+        return result
+
+    return run
+
+
+def _small(config: RunConfig) -> RunConfig:
+    """The CI-sized version of a run (as :func:`gcnrec_tutorial.studies.run_study`'s)."""
+    return dataclasses.replace(config, epochs=2, embedding_dim=8, batch_size=4096, eval_every=1)
+
+
+def _score(result: dict[str, Any], metric: str) -> float:
+    value = result.get(metric)
+    return -math.inf if value is None or math.isnan(value) else float(value)
+
+
+def run_tuned(
+    study: TunedStudy,
+    data: Dataset,
+    *,
+    results_dir: str | Path | None,
+    small: bool = False,
+    progress: bool = True,
+) -> dict[str, Any]:
+    """Sweep, select on validation, run every seed and variant; write ``results/NAME.json``.
+
+    Returns:
+        The payload: ``study``, ``question``, ``small``, ``provenance``,
+        ``wall_seconds``, ``runs`` (``{"label", "config", "result"}`` per label
+        and seed, variants included), ``sweep`` (``{"label", "config", metric}``
+        per candidate) and ``selected`` (label -> chosen config).
+    """
+    start = time.perf_counter()
+    cache = None if results_dir is None else Path(results_dir) / ".cache" / study.name
+    run = _runner(data, cache, small)
+    total = sum(len(g) for _, g in study.grids)
+    total += (len(study.grids) + len(study.variants)) * (len(study.seeds) - 1) + len(study.variants)
+    bar = tqdm(total=total, desc=study.name, disable=not progress)
+    sweep: list[dict[str, Any]] = []
+    selected: dict[str, RunConfig] = {}
+    first: dict[str, dict[str, Any]] = {}
+    sweep_results: list[dict[str, Any]] = []
+    for label, grid in study.grids:
+        best = (-math.inf, -1)
+        for index, candidate in enumerate(grid):
+            config = dataclasses.replace(candidate, seed=study.select_seed)
+            result = run(config)
+            sweep_results.append(result)
+            bar.update()
+            score = _score(result, study.metric)
+            sweep.append(
+                {"label": label, "config": dataclasses.asdict(config), study.metric: score}
+            )
+            if score > best[0] or best[1] < 0:  # ties keep the earlier candidate
+                best = (score, index)
+                selected[label], first[label] = config, result
+    runs: list[dict[str, Any]] = []
+    chosen = {label: config for label, config in study.baselines}
+    chosen.update(selected)
+    for label, base, changes in study.variants:
+        chosen[label] = dataclasses.replace(selected[base], **changes)
+    for seed in study.seeds:
+        for label, config in chosen.items():
+            config = dataclasses.replace(config, seed=seed)
+            if seed == study.select_seed and label in first:
+                result = first[label]
+            else:
+                result = run(config)
+                bar.update()
+            runs.append({"label": label, "config": dataclasses.asdict(config), "result": result})
+    bar.close()
+    devices = sorted({c.device for c in study.configs})
+    payload: dict[str, Any] = {
+        "study": study.name,
+        "question": study.question,
+        "small": small,
+        "provenance": provenance(
+            devices[0] if len(devices) == 1 else "auto", seeds=list(study.seeds)
+        ),
+        "wall_seconds": round(time.perf_counter() - start, 1),
+        "selection": {"metric": study.metric, "seed": study.select_seed},
+        "sweep": sweep,
+        "selected": {label: dataclasses.asdict(c) for label, c in chosen.items()},
+        "runs": runs,
+    }
+    every: list[dict[str, Any]] = [r["result"] for r in runs]
+    payload["compute_seconds"] = round(
+        sum(float(r.get("run_seconds", 0.0)) for r in _unique(sweep_results + every)), 1
+    )
+    payload["provenance"]["run_commits"] = sorted(
+        {str(r.get("commit")) for r in sweep_results + every if r.get("commit")}
+    )
+    if results_dir is not None:
+        save_json(Path(results_dir) / f"{study.name}.json", payload)
+    return payload
+
+
+def _unique(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each result once (the selected sweep run is also the ``select_seed`` run)."""
+    return list({id(r): r for r in results}.values())

@@ -1,0 +1,106 @@
+"""Tests for gcnrec_tutorial.tuning: equal budgets, selection on validation only, resuming."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from gcnrec_tutorial import tuning
+from gcnrec_tutorial.errors import ConfigError
+from gcnrec_tutorial.registry import RunConfig
+
+BASE = RunConfig(split="temporal", device="cpu", eval_every=1)
+
+
+def study(**kw: Any) -> tuning.TunedStudy:
+    grids = tuple(
+        (label, tuple(dataclasses.replace(BASE, model=model, lr=lr) for lr in (1e-2, 3e-2)))
+        for label, model in (("MF", "mf"), ("LightGCN", "lightgcn"))
+    )
+    variants = (("LightGCN + co", "LightGCN", {"graph": "co"}),)
+    return tuning.TunedStudy("toy", "?", grids, seeds=(0, 1), variants=variants, **kw)
+
+
+class FakeRun:
+    """Validation prefers lr = 0.01, the test part prefers lr = 0.03: selection must not peek."""
+
+    def __init__(self) -> None:
+        self.calls: list[RunConfig] = []
+
+    def __call__(self, config: RunConfig, data: Any, **kw: Any) -> dict[str, Any]:
+        self.calls.append(config)
+        good = config.lr == 1e-2
+        return {
+            "valid_ndcg@10": 0.3 if good else 0.2,
+            "ndcg@10": (0.1 if good else 0.4) + config.seed / 100,
+            "per_user": {"users": [0], "ndcg@10": [0.0]},
+        }
+
+
+def test_every_model_gets_the_same_budget() -> None:
+    grids = (("A", (BASE,)), ("B", (BASE, BASE)))
+    with pytest.raises(ConfigError, match="same sweep budget"):
+        tuning.TunedStudy("bad", "?", grids)
+    with pytest.raises(ConfigError, match="base 'C'"):
+        tuning.TunedStudy("bad", "?", (("A", (BASE,)),), variants=(("v", "C", {}),))
+
+
+def test_selection_uses_validation_only_and_reuses_the_sweep_run(monkeypatch) -> None:
+    fake = FakeRun()
+    monkeypatch.setattr(tuning.experiment, "run", fake)
+    payload = tuning.run_tuned(study(), None, results_dir=None, progress=False)  # type: ignore[arg-type]
+    assert {label: c["lr"] for label, c in payload["selected"].items()} == {
+        "MF": 1e-2,
+        "LightGCN": 1e-2,
+        "LightGCN + co": 1e-2,
+    }
+    assert payload["selected"]["LightGCN + co"]["graph"] == "co"
+    # 2 x 2 sweep runs on seed 0, then seed 1 for 3 labels and seed 0 for the variant only
+    assert len(fake.calls) == 4 + 3 + 1
+    assert [(r["label"], r["config"]["seed"]) for r in payload["runs"]] == [
+        ("MF", 0),
+        ("LightGCN", 0),
+        ("LightGCN + co", 0),
+        ("MF", 1),
+        ("LightGCN", 1),
+        ("LightGCN + co", 1),
+    ]
+    assert len(payload["sweep"]) == 4 and payload["selection"]["seed"] == 0
+
+
+def test_a_finished_run_is_not_run_again(monkeypatch, tmp_path: Path) -> None:
+    fake = FakeRun()
+    monkeypatch.setattr(tuning.experiment, "run", fake)
+    first = tuning.run_tuned(study(), None, results_dir=tmp_path, progress=False)  # type: ignore[arg-type]
+    calls = len(fake.calls)
+    again = tuning.run_tuned(study(), None, results_dir=tmp_path, progress=False)  # type: ignore[arg-type]
+    assert len(fake.calls) == calls  # everything came from results/.cache/toy/
+    assert again["runs"] == json.loads(json.dumps(first["runs"]))
+    assert json.loads((tmp_path / "toy.json").read_text())["selected"] == again["selected"]
+
+
+def test_a_tuned_study_runs_on_data(tiny, tmp_path: Path) -> None:
+    payload = tuning.run_tuned(study(), tiny, results_dir=tmp_path, small=True, progress=False)
+    assert len(payload["runs"]) == 6 and payload["compute_seconds"] > 0
+    assert all(r["result"]["epochs"] == 2 for r in payload["runs"])
+    assert payload["provenance"]["seeds"] == [0, 1]
+
+
+def test_baselines_run_on_every_seed_untuned(monkeypatch) -> None:
+    fake = FakeRun()
+    monkeypatch.setattr(tuning.experiment, "run", fake)
+    random = dataclasses.replace(BASE, model="random", lr=3e-2)
+    payload = tuning.run_tuned(
+        study(baselines=(("random", random),)),
+        None,
+        results_dir=None,
+        progress=False,  # type: ignore[arg-type]
+    )
+    rows = [r for r in payload["runs"] if r["label"] == "random"]
+    assert [r["config"]["seed"] for r in rows] == [0, 1]
+    assert {r["config"]["lr"] for r in rows} == {3e-2}  # not tuned: as given
+    assert "random" not in {row["label"] for row in payload["sweep"]}
