@@ -113,8 +113,13 @@ class AlphaRec(Recommender):
         """
         candidates, index = torch.unique(torch.cat([pos, neg]), return_inverse=True)  # (C,)
         positive = index[: len(pos)]  # (B,): where pos[b] sits among the candidates
+        distinct, rows = torch.unique(users, return_inverse=True)  # each user's logits once
         return info_nce(
-            user_emb[users], item_emb[candidates], positive, temperature=self.temperature
+            user_emb[distinct],
+            item_emb[candidates],
+            positive,
+            temperature=self.temperature,
+            rows=rows,
         )
 
 

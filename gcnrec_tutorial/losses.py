@@ -55,7 +55,14 @@ def l2_penalty(embeddings: list[Tensor], *, batch_size: int, weight: float) -> T
     return weight * 0.5 * torch.as_tensor(squared) / batch_size
 
 
-def info_nce(queries: Tensor, keys: Tensor, positive: Tensor, *, temperature: float) -> Tensor:
+def info_nce(
+    queries: Tensor,
+    keys: Tensor,
+    positive: Tensor,
+    *,
+    temperature: float,
+    rows: Tensor | None = None,
+) -> Tensor:
     """Contrastive InfoNCE loss (sampled softmax over cosine similarities), a 0-dim tensor.
 
     .. math::
@@ -73,15 +80,26 @@ def info_nce(queries: Tensor, keys: Tensor, positive: Tensor, *, temperature: fl
     Args:
         queries: ``(B, d)``, e.g. user representations.
         keys: ``(C, d)``, e.g. the batch's item representations.
-        positive: ``(B,)`` index into ``keys`` of each query's positive.
+        positive: ``(B,)`` index into ``keys`` of each pair's positive.
         temperature: ``tau > 0``.
+        rows: ``(B,)`` index into ``queries`` of each pair's query, for ``queries``
+            of shape ``(Q, d)`` holding each distinct query once (a user with
+            several pairs in the batch). The pairs of one query share its
+            softmax denominator, so it is computed once per query: the same
+            loss as repeating the query per pair, for ``Q/B`` of the cost.
+            ``None``: pair ``b``'s query is ``queries[b]``.
     """
     if temperature <= 0:
         raise ValueError(f"temperature must be positive, got {temperature}")
-    if queries.shape[-1] != keys.shape[-1] or positive.shape != queries.shape[:1]:
+    if rows is None:
+        rows = torch.arange(len(queries), device=queries.device)
+    if queries.shape[-1] != keys.shape[-1] or positive.shape != rows.shape or rows.dim() != 1:
         raise ValueError(
-            f"queries {tuple(queries.shape)}, keys {tuple(keys.shape)} and positive "
-            f"{tuple(positive.shape)} must be (B, d), (C, d) and (B,)"
+            f"queries {tuple(queries.shape)}, keys {tuple(keys.shape)}, positive "
+            f"{tuple(positive.shape)} and rows {tuple(rows.shape)} must be (Q, d), (C, d), "
+            "(B,) and (B,) (Q = B without rows)"
         )
-    logits = F.normalize(queries, dim=-1) @ F.normalize(keys, dim=-1).T  # (B, C) cosines
-    return F.cross_entropy(logits / temperature, positive)
+    cosines = F.normalize(queries, dim=-1) @ F.normalize(keys, dim=-1).T  # (Q, C)
+    logits = cosines / temperature
+    log_normaliser = logits.logsumexp(dim=1)  # (Q,), a stable log-sum-exp per query
+    return (log_normaliser[rows] - logits[rows, positive]).mean()

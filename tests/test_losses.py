@@ -6,6 +6,7 @@ import math
 
 import pytest
 import torch
+import torch.nn.functional as F
 
 from gcnrec_tutorial.losses import bpr_loss, info_nce, l2_penalty
 
@@ -79,3 +80,23 @@ def test_info_nce_limits() -> None:
         info_nce(q, q, torch.tensor([0]), temperature=0.0)
     with pytest.raises(ValueError, match="must be"):
         info_nce(q, torch.zeros(2, 3), torch.tensor([0]), temperature=1.0)
+
+
+def test_info_nce_with_shared_queries_equals_repeating_them() -> None:
+    generator = torch.Generator().manual_seed(0)
+    queries = torch.randn(3, 4, generator=generator, requires_grad=True)
+    keys = torch.randn(5, 4, generator=generator)
+    rows = torch.tensor([0, 2, 2, 1, 0, 2])  # pair b's query is queries[rows[b]]
+    positive = torch.tensor([1, 0, 4, 3, 3, 2])
+    shared = info_nce(queries, keys, positive, temperature=0.2, rows=rows)
+    repeated = info_nce(queries[rows], keys, positive, temperature=0.2)
+    reference = F.cross_entropy(
+        F.normalize(queries[rows], dim=1) @ F.normalize(keys, dim=1).T / 0.2, positive
+    )
+    torch.testing.assert_close(shared, repeated)
+    torch.testing.assert_close(shared, reference)
+    (grad_shared,) = torch.autograd.grad(shared, queries)
+    (grad_repeated,) = torch.autograd.grad(repeated, queries)
+    torch.testing.assert_close(grad_shared, grad_repeated)
+    with pytest.raises(ValueError, match="rows"):
+        info_nce(queries, keys, positive, temperature=0.2, rows=rows[:2])
