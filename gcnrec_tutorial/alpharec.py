@@ -130,4 +130,5 @@ def build(config: RunConfig, ds: Dataset, split: Split) -> AlphaRec:
     return AlphaRec(
         *_text(config, ds, split), embedding_dim=config.embedding_dim,
         num_layers=config.layers(2), seed=config.seed,
+        temperature=config.knob("temperature", 0.15),
     )  # fmt: skip

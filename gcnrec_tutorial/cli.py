@@ -32,6 +32,15 @@ EXAMPLES = """examples:
 """
 
 
+def _knob(text: str) -> tuple[str, float]:
+    """An argparse type: ``NAME=VALUE`` with a number as the value."""
+    name, sep, value = text.partition("=")
+    try:
+        return name.strip(), float(value) if sep and name.strip() else float("x")
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected NAME=VALUE, got {text!r}") from None
+
+
 def _number(kind: type, low: float, *, strict: bool = False) -> Callable[[str], Any]:
     """An argparse type: ``kind`` (int/float) at least ``low`` (above it with ``strict``)."""
 
@@ -177,6 +186,14 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, Command]]:
         default=None,
         metavar="NAME",
         help="text encoder: all-MiniLM-L6-v2 (default), all-mpnet-base-v2 or a Hugging Face id",
+    )
+    p.add_argument(
+        "--knob",
+        action="append",
+        default=[],
+        type=_knob,
+        metavar="NAME=VALUE",
+        help="a model's own setting, e.g. rlmrec's weight=0.01 (registry.MODEL_KNOBS)",
     )
     p.add_argument("--device", default="auto", help="auto, cpu, cuda, ...")
     p.add_argument("--out", default=None, metavar="DIR", help="save the run directory")

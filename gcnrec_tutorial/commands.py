@@ -135,6 +135,7 @@ def cmd_train(args: argparse.Namespace) -> dict[str, Any]:
         distributed=args.distributed,
         graph=args.graph,
         text_model=args.text_model,
+        knobs=tuple(args.knob),
     )
     ds = _load(args)
     progress = not args.json and sys.stderr.isatty()

@@ -1,8 +1,9 @@
 """The book's central question, answered fairly: tuned models, five seeds (chapters 5-6).
 
-Every model gets the same sweep budget, :data:`GRID` (learning rate x L2 weight,
-four configs) of :data:`RECIPE`, chosen on validation NDCG@10 of seed 0
-(:mod:`gcnrec_tutorial.tuning`); the chosen config then runs on :data:`SEEDS`.
+Every model gets the same sweep budget, four configs of :data:`RECIPE` (learning
+rate x L2 weight, :data:`GRID`, or x the model's own knob, :data:`KNOB_GRID`),
+chosen on validation NDCG@10 of seed 0 (:mod:`gcnrec_tutorial.tuning`); the
+chosen config then runs on :data:`SEEDS`.
 Variants train a chosen config on another graph (chapter 2's enhancement edges).
 ``python -m gcnrec_tutorial experiment method-warm`` writes ``results/method-warm.json``.
 """
@@ -29,7 +30,13 @@ RECIPE = RunConfig(
 """The BPR recipe every ranking model shares (d = 64, Adam, full-batch propagation)."""
 
 GRID = tuple(itertools.product((1e-2, 3e-2), (1e-3, 1e-2)))
-"""``(lr, l2)`` candidates: the same four for every model."""
+"""``(lr, l2)`` candidates: four for every model without a knob of its own."""
+
+KNOB_GRID = {
+    "alpharec": ("temperature", (0.15, 0.3)),
+    "rlmrec": ("weight", (0.01, 0.1)),
+}
+"""A model with its own knob sweeps it instead of L2 (``l2 = 1e-3``): still four configs."""
 
 WARM_MODELS = (
     ("MF", "mf"),
@@ -49,7 +56,13 @@ WARM_MODELS = (
 
 
 def grid(model: str, base: RunConfig = RECIPE) -> tuple[RunConfig, ...]:
-    """The four candidates of ``model``."""
+    """The four candidates of ``model``: ``lr x l2``, or ``lr x`` its knob (:data:`KNOB_GRID`)."""
+    if model in KNOB_GRID:
+        name, values = KNOB_GRID[model]
+        return tuple(
+            dataclasses.replace(base, model=model, lr=lr, l2=1e-3, knobs=((name, value),))
+            for lr, value in itertools.product((1e-2, 3e-2), values)
+        )
     return tuple(dataclasses.replace(base, model=model, lr=lr, l2=l2) for lr, l2 in GRID)
 
 

@@ -72,11 +72,22 @@ class RunConfig:
     distributed: bool = False  # data-parallel over torchrun's processes (chapter 7)
     graph: str = "plain"  # a key of GRAPHS: plain or with enhancement edges (chapter 2)
     text_model: str | None = None  # encoder of the text features; None = MiniLM (chapter 3)
+    knobs: tuple[tuple[str, float], ...] = ()  # the model's own settings, see MODEL_KNOBS
 
     def __post_init__(self) -> None:
         self._check_dataset()
         if self.fanouts is not None:  # a tuple again when read back from run.json
             object.__setattr__(self, "fanouts", check_fanouts(self.fanouts))
+        object.__setattr__(self, "knobs", tuple((str(k), float(v)) for k, v in self.knobs))
+        knob_names = MODEL_KNOBS.get(self.model, ())
+        for name, value in self.knobs:
+            if name not in knob_names:
+                raise ConfigError(
+                    f"model {self.model!r} has no knob {name!r}; its knobs: "
+                    + (", ".join(knob_names) or "none")
+                )
+            if not 0 < value < float("inf"):
+                raise ConfigError(f"knob {name} must be a finite number > 0, got {value}")
         positive = {
             "embedding_dim": self.embedding_dim,
             "epochs": self.epochs,
@@ -124,6 +135,10 @@ class RunConfig:
         items, users = (_absolute(p) if p is not None else None for p in (table.items, table.users))
         object.__setattr__(self, "dataset", _absolute(self.dataset))
         object.__setattr__(self, "table", dataclasses.replace(table, items=items, users=users))
+
+    def knob(self, name: str, default: float) -> float:
+        """The value of the model's knob ``name`` (:data:`MODEL_KNOBS`), else ``default``."""
+        return dict(self.knobs).get(name, default)
 
     def layers(self, default: int) -> int:
         return default if self.num_layers is None else self.num_layers
@@ -284,6 +299,12 @@ MODELS["genre-popularity"] = lambda c, ds, s: Popularity(
     ds.num_users, genre_popularity(s.train, ds.items)
 )
 # Chapter 5's language-representation designs (text from TRAINING data, via _text).
+MODEL_KNOBS: dict[str, tuple[str, ...]] = {
+    "alpharec": ("temperature",),
+    "rlmrec": ("weight", "temperature"),
+}
+"""``--model`` name -> the names of its own settings (``--knob NAME=VALUE``; chapter 5)."""
+
 MODELS["feature-gcn"] = lambda c, ds, s: feature_gcn.build(c, ds, s, id_embeddings=False)
 MODELS["feature-gcn-id"] = lambda c, ds, s: feature_gcn.build(c, ds, s, id_embeddings=True)
 MODELS["text-init"] = text_init.build

@@ -113,4 +113,5 @@ def build(config: RunConfig, ds: Dataset, split: Split) -> RLMRec:
     return RLMRec(
         _lightgcn(config, ds, split), *_text(config, ds, split),
         embedding_dim=config.embedding_dim, seed=config.seed,
+        weight=config.knob("weight", 0.1), temperature=config.knob("temperature", 0.2),
     )  # fmt: skip

@@ -58,6 +58,19 @@ def test_run_config_survives_json(own: Path) -> None:
     assert back == config and isinstance(back.table, TableSpec)
 
 
+def test_knobs_are_the_models_own_and_survive_json() -> None:
+    config = RunConfig(model="rlmrec", knobs=(("weight", 0.01),))
+    assert config.knob("weight", 0.1) == 0.01 and config.knob("temperature", 0.2) == 0.2
+    back = RunConfig(**json.loads(json.dumps(dataclasses.asdict(config))))
+    assert back == config and back.knobs == (("weight", 0.01),)
+    with pytest.raises(ConfigError, match="model 'mf' has no knob 'weight'; its knobs: none"):
+        RunConfig(model="mf", knobs=(("weight", 0.01),))
+    with pytest.raises(ConfigError, match="its knobs: weight, temperature"):
+        RunConfig(model="rlmrec", knobs=(("tau", 0.1),))
+    with pytest.raises(ConfigError, match="knob weight must be a finite number > 0"):
+        RunConfig(model="rlmrec", knobs=(("weight", float("nan")),))
+
+
 def test_u1_is_for_movielens_100k_only(own: Path) -> None:
     ds = load_dataset(str(own), table=SPEC)
     with pytest.raises(ConfigError, match="the u1 split is MovieLens-100K's file"):
@@ -125,3 +138,12 @@ def test_language_models_run_end_to_end_on_real_data(name: str, real: data.Movie
     result = experiment.run(config, real)
     assert result["model"] == name and result["epochs"] == 2
     assert 0 < result["ndcg@10"] <= 1 and 0 < result["ndcg@20"] <= 1
+
+
+def test_knobs_reach_the_model(tiny) -> None:
+    split = registry.SPLITS["temporal"](tiny, 0)
+    config = RunConfig(model="rlmrec", knobs=(("weight", 0.01), ("temperature", 0.3)), device="cpu")
+    model = registry.MODELS["rlmrec"](config, tiny, split)
+    assert (model.weight, model.temperature) == (0.01, 0.3)
+    alpha = RunConfig(model="alpharec", knobs=(("temperature", 0.5),), device="cpu")
+    assert registry.MODELS["alpharec"](alpha, tiny, split).temperature == 0.5
