@@ -147,3 +147,21 @@ def test_knobs_reach_the_model(tiny) -> None:
     assert (model.weight, model.temperature) == (0.01, 0.3)
     alpha = RunConfig(model="alpharec", knobs=(("temperature", 0.5),), device="cpu")
     assert registry.MODELS["alpharec"](alpha, tiny, split).temperature == 0.5
+
+
+@pytest.mark.parametrize("name", ["co", "text", "co+text"])
+def test_enhanced_graphs_see_training_data_only(
+    name: str, tiny: data.MovieLens100K, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Held-out pairs never shape an enhancement edge; training pairs do."""
+    text_of_training(monkeypatch)
+    config = RunConfig(graph=name, device="cpu")
+    base = splits.ratio_split(tiny.interactions, seed=0)
+    # held-out parts replaced by every interaction: a graph that peeked would change
+    everything = splits.Split(base.name, base.train, tiny.interactions, tiny.interactions)
+    build = registry.GRAPHS[name]
+    plain, enhanced = registry.GRAPHS["plain"](config, tiny, base), build(config, tiny, base)
+    assert enhanced.edge_index.shape[1] > plain.edge_index.shape[1]  # edges were added
+    assert torch.equal(enhanced.edge_index, build(config, tiny, everything).edge_index)
+    fewer = dataclasses.replace(base, train=base.train.subset(base.train.users != 0))
+    assert not torch.equal(enhanced.edge_index, build(config, tiny, fewer).edge_index)
