@@ -83,8 +83,31 @@ class TunedStudy:
 
 
 def _key(config: RunConfig, small: bool) -> str:
-    text = json.dumps([dataclasses.asdict(config), small], sort_keys=True, default=str)
+    """A run's cache name: a hash of its settings that differ from the defaults.
+
+    Leaving defaults out keeps the names of finished runs valid when
+    :class:`RunConfig` gains a field (with a default that changes nothing).
+    """
+    defaults = {f.name: f.default for f in dataclasses.fields(RunConfig)}
+    settings = {k: v for k, v in dataclasses.asdict(config).items() if v != defaults[k]}
+    text = json.dumps([settings, small], sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()[:20]
+
+
+def reindex(cache: str | Path) -> int:
+    """Rename every cached run of a study folder after the config it stores; returns how many.
+
+    For a cache written before :func:`_key` changed: each file holds its
+    config, so its name can always be recomputed.
+    """
+    moved = 0
+    for path in sorted(Path(cache).glob("*.json")):
+        record = json.loads(path.read_text(encoding="utf-8"))
+        name = f"{_key(RunConfig(**record['config']), bool(record.get('small', False)))}.json"
+        if name != path.name:
+            path.replace(path.with_name(name))
+            moved += 1
+    return moved
 
 
 def _runner(
@@ -102,7 +125,8 @@ def _runner(
         result["run_seconds"] = round(time.perf_counter() - start, 1)
         result["commit"] = provenance(config.device, seeds=[config.seed])["commit"]
         if path is not None:
-            save_json(path, {"config": dataclasses.asdict(config), "result": result})
+            record = {"config": dataclasses.asdict(config), "small": small, "result": result}
+            save_json(path, record)
         return result
 
     return run

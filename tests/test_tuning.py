@@ -79,8 +79,9 @@ def test_a_finished_run_is_not_run_again(monkeypatch, tmp_path: Path) -> None:
     calls = len(fake.calls)
     again = tuning.run_tuned(study(), None, results_dir=tmp_path, progress=False)  # type: ignore[arg-type]
     assert len(fake.calls) == calls  # everything came from results/.cache/toy/
-    assert again["runs"] == json.loads(json.dumps(first["runs"]))
-    assert json.loads((tmp_path / "toy.json").read_text())["selected"] == again["selected"]
+    assert json.loads(json.dumps(again["runs"])) == json.loads(json.dumps(first["runs"]))
+    on_disk = json.loads((tmp_path / "toy.json").read_text())
+    assert on_disk["selected"] == json.loads(json.dumps(again["selected"]))
 
 
 def test_a_tuned_study_runs_on_data(tiny, tmp_path: Path) -> None:
@@ -104,3 +105,19 @@ def test_baselines_run_on_every_seed_untuned(monkeypatch) -> None:
     assert [r["config"]["seed"] for r in rows] == [0, 1]
     assert {r["config"]["lr"] for r in rows} == {3e-2}  # not tuned: as given
     assert "random" not in {row["label"] for row in payload["sweep"]}
+
+
+def test_cache_names_survive_a_new_config_field(monkeypatch, tmp_path: Path) -> None:
+    fake = FakeRun()
+    monkeypatch.setattr(tuning.experiment, "run", fake)
+    tuning.run_tuned(study(), None, results_dir=tmp_path, progress=False)  # type: ignore[arg-type]
+    cache = tmp_path / ".cache" / "toy"
+    names = sorted(p.name for p in cache.glob("*.json"))
+    # a default-valued field is not part of a name: an old-style name is renamed back
+    first = cache / names[0]
+    first.rename(cache / "old-style-name.json")
+    assert tuning.reindex(cache) == 1
+    assert sorted(p.name for p in cache.glob("*.json")) == names
+    calls = len(fake.calls)
+    tuning.run_tuned(study(), None, results_dir=tmp_path, progress=False)  # type: ignore[arg-type]
+    assert len(fake.calls) == calls
