@@ -49,7 +49,9 @@ unit: install
 	$(PY) -m pytest tests -q --ignore=tests/notebooks --ignore=tests/book --ignore=tests/assignments
 
 # Every registered study (gcnrec_tutorial.studies.STUDIES), each into results/NAME.json with
-# its provenance; the chapters show these files. Long: about an hour on 2 CPU cores.
+# its provenance; the chapters show these files. Long: the book's studies take about an hour on
+# 2 CPU cores, the tuned method studies (method-warm, method-cold) several more; an interrupted
+# tuned study resumes from results/.cache/NAME/.
 results: data
 	set -e; for name in $$($(PY) -c "from gcnrec_tutorial.studies import STUDIES; print(*STUDIES)"); do \
 	  echo "study $$name"; \
