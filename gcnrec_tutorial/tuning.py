@@ -122,7 +122,7 @@ def _runner(
             return dict(json.loads(path.read_text(encoding="utf-8"))["result"])
         start = time.perf_counter()
         result = experiment.run(config, data, per_user=True)
-        result["run_seconds"] = round(time.perf_counter() - start, 1)
+        result["run_seconds"] = round(time.perf_counter() - start, 3)
         result["commit"] = provenance(config.device, seeds=[config.seed])["commit"]
         if path is not None:
             record = {"config": dataclasses.asdict(config), "small": small, "result": result}
@@ -213,7 +213,7 @@ def run_tuned(
     }
     every: list[dict[str, Any]] = [r["result"] for r in runs]
     payload["compute_seconds"] = round(
-        sum(float(r.get("run_seconds", 0.0)) for r in _unique(sweep_results + every)), 1
+        sum(float(r.get("run_seconds", 0.0)) for r in _unique(sweep_results + every)), 3
     )
     payload["provenance"]["run_commits"] = sorted(
         {str(r.get("commit")) for r in sweep_results + every if r.get("commit")}
