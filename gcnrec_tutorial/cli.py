@@ -216,6 +216,13 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, Command]]:
     p.add_argument("name", help="the study (see gcnrec_tutorial.studies.STUDIES)")
     p.add_argument("--small", action="store_true", help="a tiny version, to check the runner")
     p.add_argument("--results-dir", default="results", metavar="DIR", help="default: results")
+    p.add_argument(
+        "--jobs",
+        type=positive_int,
+        default=1,
+        metavar="N",
+        help="worker processes of one thread each for a tuned study (default: 1)",
+    )
 
     p = sub.add_parser("recommend", help="explained top-K list of one user from a saved run")
     _add_data(p, seed=False)

@@ -207,6 +207,7 @@ def cmd_experiment(args: argparse.Namespace) -> dict[str, Any]:
         results_dir=args.results_dir,
         small=args.small,
         progress=not args.json and sys.stderr.isatty(),
+        jobs=args.jobs,
     )
     table = studies.summary(payload)
     return {

@@ -74,8 +74,12 @@ def run_study(
     results_dir: str | Path | None = RESULTS_DIR,
     small: bool = False,
     progress: bool = True,
+    jobs: int = 1,
 ) -> dict[str, Any]:
     """Run every config of ``study``; write and return the results payload.
+
+    ``jobs`` parallel worker processes serve a tuned study (see
+    :func:`gcnrec_tutorial.tuning.run_tuned`); a plain study runs in turn.
 
     Returns:
         ``{"study", "question", "small", "provenance", "wall_seconds", "runs"}`` where
@@ -85,7 +89,9 @@ def run_study(
         :func:`gcnrec_tutorial.tuning.run_tuned` (its payload adds the sweep).
     """
     if isinstance(study, TunedStudy):
-        return run_tuned(study, data, results_dir=results_dir, small=small, progress=progress)
+        return run_tuned(
+            study, data, results_dir=results_dir, small=small, progress=progress, jobs=jobs
+        )
     start = time.perf_counter()
     runs = []
     for label, config in tqdm(study.runs, desc=study.name, disable=not progress):

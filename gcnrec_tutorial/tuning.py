@@ -19,7 +19,11 @@ The payload has the fields of :func:`gcnrec_tutorial.studies.run_study`'s (so
 ``summary``, ``report`` and ``per_seed`` read it unchanged) plus ``"sweep"``
 (every candidate's validation score) and ``"selected"`` (label -> config).
 Each finished run is also kept in ``results/.cache/NAME/`` so an interrupted
-study resumes where it stopped (delete that folder to start over).
+study resumes where it stopped (delete that folder to start over). With
+``jobs > 1`` the runs of each phase (every sweep candidate, then every seed and
+variant) are first trained by that many worker processes of one thread each,
+into the same cache; the study then reads them back in its fixed order, so the
+payload's layout does not depend on ``jobs``.
 """
 
 from __future__ import annotations
@@ -28,8 +32,10 @@ import dataclasses
 import hashlib
 import json
 import math
+import multiprocessing
 import time
 from collections.abc import Callable, Mapping
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -132,6 +138,40 @@ def _runner(
     return run
 
 
+def _init_worker() -> None:
+    import torch
+
+    torch.set_num_threads(1)  # jobs processes share the cores; one thread each
+
+
+def _work(config: RunConfig, data: Dataset, cache: Path, small: bool) -> None:
+    _runner(data, cache, small)(config)  # writes the cache file
+
+
+def _prefetch(
+    configs: list[RunConfig],
+    data: Dataset,
+    cache: Path,
+    small: bool,
+    jobs: int,
+    bar: Any,
+) -> None:
+    """Train the configs not yet in ``cache`` in ``jobs`` processes (a no-op for ``jobs <= 1``)."""
+    unique = list(dict.fromkeys(configs))
+    todo = [
+        c for c in unique if not (cache / f"{_key(_small(c) if small else c, small)}.json").exists()
+    ]
+    if jobs <= 1 or not todo:
+        return
+    bar.update(len(unique) - len(todo))  # finished in an earlier session
+    context = multiprocessing.get_context("spawn")  # no forked torch thread pools
+    with ProcessPoolExecutor(jobs, mp_context=context, initializer=_init_worker) as pool:
+        futures = [pool.submit(_work, c, data, cache, small) for c in todo]
+        for future in as_completed(futures):
+            future.result()  # a failed run stops the study with its own error
+            bar.update()
+
+
 def _small(config: RunConfig) -> RunConfig:
     """The CI-sized version of a run (as :func:`gcnrec_tutorial.studies.run_study`'s)."""
     return dataclasses.replace(config, epochs=2, embedding_dim=8, batch_size=4096, eval_every=1)
@@ -149,8 +189,12 @@ def run_tuned(
     results_dir: str | Path | None,
     small: bool = False,
     progress: bool = True,
+    jobs: int = 1,
 ) -> dict[str, Any]:
     """Sweep, select on validation, run every seed and variant; write ``results/NAME.json``.
+
+    ``jobs`` worker processes train each phase's runs in parallel (needs
+    ``results_dir``, where they leave their results); ``1`` runs them in turn.
 
     Returns:
         The payload: ``study``, ``question``, ``small``, ``provenance``,
@@ -160,6 +204,8 @@ def run_tuned(
     """
     start = time.perf_counter()
     cache = None if results_dir is None else Path(results_dir) / ".cache" / study.name
+    if jobs > 1 and cache is None:
+        raise ConfigError("jobs > 1 needs a results_dir: the workers hand results back through it")
     run = _runner(data, cache, small)
     total = sum(len(g) for _, g in study.grids)
     total += (len(study.grids) + len(study.variants)) * (len(study.seeds) - 1) + len(study.variants)
@@ -168,13 +214,18 @@ def run_tuned(
     selected: dict[str, RunConfig] = {}
     first: dict[str, dict[str, Any]] = {}
     sweep_results: list[dict[str, Any]] = []
+    if cache is not None:
+        candidates = [
+            dataclasses.replace(c, seed=study.select_seed) for _, g in study.grids for c in g
+        ]
+        _prefetch(candidates, data, cache, small, jobs, bar)
     for label, grid in study.grids:
         best = (-math.inf, -1)
         for index, candidate in enumerate(grid):
             config = dataclasses.replace(candidate, seed=study.select_seed)
             result = run(config)
             sweep_results.append(result)
-            bar.update()
+            bar.update(0 if jobs > 1 else 1)
             score = _score(result, study.metric)
             sweep.append(
                 {"label": label, "config": dataclasses.asdict(config), study.metric: score}
@@ -187,6 +238,14 @@ def run_tuned(
     chosen.update(selected)
     for label, base, changes in study.variants:
         chosen[label] = dataclasses.replace(selected[base], **changes)
+    if cache is not None:
+        later = [
+            dataclasses.replace(c, seed=seed)
+            for seed in study.seeds
+            for label, c in chosen.items()
+            if not (seed == study.select_seed and label in first)
+        ]
+        _prefetch(later, data, cache, small, jobs, bar)
     for seed in study.seeds:
         for label, config in chosen.items():
             config = dataclasses.replace(config, seed=seed)
@@ -194,7 +253,7 @@ def run_tuned(
                 result = first[label]
             else:
                 result = run(config)
-                bar.update()
+                bar.update(0 if jobs > 1 else 1)
             runs.append({"label": label, "config": dataclasses.asdict(config), "result": result})
     bar.close()
     devices = sorted({c.device for c in study.configs})

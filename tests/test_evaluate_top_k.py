@@ -1,16 +1,18 @@
-"""The fast ``top_k`` returns exactly what the stable sort of the permuted scores returns."""
+"""The fast ``top_k`` returns exactly what sorting by (score, tie key) returns."""
 
 from __future__ import annotations
 
 import torch
 
-from gcnrec_tutorial.evaluate import top_k
+from gcnrec_tutorial.evaluate import tie_keys, top_k
 
 
 def reference(scores: torch.Tensor, k: int, seed: int) -> torch.Tensor:
-    """The definition: a stable descending sort of the columns in a seeded random order."""
-    perm = torch.randperm(scores.shape[1], generator=torch.Generator().manual_seed(seed))
-    return perm[scores[:, perm].sort(dim=1, descending=True, stable=True).indices[:, :k]]
+    """The definition: score descending, equal scores by ascending per-(row, column) key."""
+    cols = torch.arange(scores.shape[1]).expand_as(scores)
+    order = tie_keys(torch.arange(len(scores)), cols, seed).argsort(dim=1)
+    ranked = scores.gather(1, order).sort(dim=1, descending=True, stable=True).indices
+    return order.gather(1, ranked)[:, :k]
 
 
 def test_top_k_equals_the_stable_sort_with_ties_and_masks() -> None:

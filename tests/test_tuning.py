@@ -125,3 +125,25 @@ def test_cache_names_survive_a_new_config_field(monkeypatch, tmp_path: Path) -> 
     calls = len(fake.calls)
     tuning.run_tuned(study(), None, results_dir=tmp_path, progress=False)  # type: ignore[arg-type]
     assert len(fake.calls) == calls
+
+
+def test_parallel_workers_give_the_same_study(tiny, tmp_path: Path) -> None:
+    """jobs=2 trains in two one-thread processes, then reads the runs back in the same order."""
+    serial = tuning.run_tuned(
+        study(), tiny, results_dir=tmp_path / "one", small=True, progress=False
+    )
+    parallel = tuning.run_tuned(
+        study(), tiny, results_dir=tmp_path / "two", small=True, progress=False, jobs=2
+    )
+    assert [r["label"] for r in parallel["runs"]] == [r["label"] for r in serial["runs"]]
+    assert [r["config"] for r in parallel["runs"]] == [r["config"] for r in serial["runs"]]
+    assert len(list((tmp_path / "two" / ".cache" / "toy").glob("*.json"))) == len(
+        list((tmp_path / "one" / ".cache" / "toy").glob("*.json"))
+    )
+    for a, b in zip(serial["runs"], parallel["runs"], strict=True):
+        assert a["result"]["ndcg@10"] == pytest.approx(b["result"]["ndcg@10"], abs=1e-6)
+
+
+def test_parallel_workers_need_a_results_dir(tiny) -> None:
+    with pytest.raises(ConfigError, match="results_dir"):
+        tuning.run_tuned(study(), tiny, results_dir=None, small=True, progress=False, jobs=2)
