@@ -16,7 +16,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -170,15 +170,50 @@ def summary(
 
 
 def provenance_line(payload: dict[str, Any]) -> str:
-    """One sentence saying where, when and how a results file was produced."""
+    """One sentence saying where, when and how a results file was produced.
+
+    A tuned study (:mod:`gcnrec_tutorial.tuning`) may have been resumed or run by
+    parallel workers: its time is the sum of its runs' training times, and it
+    names every commit its runs came from.
+    """
     p = payload["provenance"]
     versions = ", ".join(f"{k} {v}" for k, v in p["versions"].items() if v)
     commit = (p.get("commit") or "unknown")[:10]
+    if "compute_seconds" in payload:
+        sweep = payload.get("sweep", [])
+        tuned = {s["label"] for s in sweep}  # their seed-0 run is a sweep run
+        distinct = len(payload["runs"]) + len(sweep) - len(tuned)
+        made = f"{payload['compute_seconds'] / 60:.0f} min of training in {distinct} runs"
+        commits = [c[:10] for c in p.get("run_commits", [])]
+        if commits:
+            made += f" (runs from commit{'s' if len(commits) > 1 else ''} {', '.join(commits)})"
+    else:
+        made = f"{payload['wall_seconds'] / 60:.1f} min"
     return (
         f"Study `{payload['study']}`: {len(payload['runs'])} runs, seeds {p['seeds']}, "
-        f"{payload['wall_seconds'] / 60:.1f} min on {p['device']} ({p['device_name']}, "
-        f"{p['threads']} threads), commit {commit}, {p['created']}; {versions}."
+        f"{made} on {p['device']} ({p['device_name']}, {p['threads']} threads), "
+        f"commit {commit}, {p['created']}; {versions}."
     )
+
+
+def select(payload: dict[str, Any], labels: Sequence[str]) -> dict[str, Any]:
+    """The same results restricted to ``labels``, in that order (a chapter's part of a study).
+
+    Raises:
+        ConfigError: a label is not in the study.
+    """
+    have = {r["label"] for r in payload["runs"]}
+    missing = [label for label in labels if label not in have]
+    if missing:
+        raise ConfigError(
+            f"study {payload['study']!r} has no label {missing}; it has {sorted(have)}"
+        )
+    order = {label: i for i, label in enumerate(labels)}
+    runs = sorted(
+        (r for r in payload["runs"] if r["label"] in order),
+        key=lambda r: (r["config"]["seed"], order[r["label"]]),
+    )
+    return {**payload, "runs": runs}
 
 
 def _register_book_studies() -> None:

@@ -10,7 +10,7 @@ import pytest
 
 from gcnrec_tutorial import studies
 from gcnrec_tutorial.cli import main
-from gcnrec_tutorial.errors import RunError
+from gcnrec_tutorial.errors import ConfigError, RunError
 from gcnrec_tutorial.registry import RunConfig
 
 
@@ -81,3 +81,39 @@ def test_cli_experiment(tiny_dir: Path, tmp_path: Path, monkeypatch, capsys) -> 
     assert out["runs"] == 4 and set(out["ndcg@10"]) == {"MF", "LightGCN"}
     assert main(["experiment", "nope", "--data-dir", str(tiny_dir)]) == 2
     assert "unknown study 'nope'" in capsys.readouterr().err
+
+
+def test_select_keeps_the_labels_in_the_order_asked(tiny) -> None:
+    payload = studies.run_study(toy_study(), tiny, results_dir=None, small=True, progress=False)
+    part = studies.select(payload, ["LightGCN"])
+    assert [r["label"] for r in part["runs"]] == ["LightGCN", "LightGCN"]
+    assert [r["config"]["seed"] for r in part["runs"]] == [0, 1]
+    swapped = studies.select(payload, ["LightGCN", "MF"])
+    assert list(studies.summary(swapped).index) == ["LightGCN", "MF"]
+    assert len(payload["runs"]) == 4  # the study itself is unchanged
+    with pytest.raises(ConfigError, match="no label"):
+        studies.select(payload, ["GCN"])
+
+
+def test_a_tuned_study_says_its_training_time_and_commits() -> None:
+    payload = {
+        "study": "t",
+        "wall_seconds": 3.0,  # a resumed study: reading the cache took 3 s
+        "compute_seconds": 600.0,
+        "sweep": [{"label": "A"}, {"label": "A"}, {"label": "B"}, {"label": "B"}],
+        "selected": {"A": {}, "B": {}},
+        "runs": [{}] * 6,  # A and B on seeds 0-2
+        "provenance": {
+            "versions": {"torch": "2"},
+            "commit": "abcdef1234567",
+            "run_commits": ["1111111111aa", "2222222222bb"],
+            "seeds": [0, 1, 2],
+            "device": "cpu",
+            "device_name": "x86_64",
+            "threads": 2,
+            "created": "now",
+        },
+    }
+    line = studies.provenance_line(payload)
+    assert "10 min of training in 8 runs" in line  # 4 sweep + 6 - 2 reused seed-0 runs
+    assert "commits 1111111111, 2222222222" in line
