@@ -56,3 +56,11 @@ def test_propagation_makes_users_alike(rec: dict) -> None:
     assert last_only[0] == layer_mean[0]  # L = 0: both are E^(0)
     assert last_only[-1] > 0.9 and last_only[-1] > last_only[0]  # nearly parallel users
     assert layer_mean[-1] < last_only[-1]  # the layer mean slows the smoothing down
+
+
+def test_the_study_numbers_are_five_seeds_against_mf(rec: dict) -> None:
+    assert set(rec["study_ndcg10"]) == {"MF", "GCN (W, H)", "LightGCN"}
+    assert all(0 < mean <= 1 and std >= 0 for mean, std in rec["study_ndcg10"].values())
+    diff, low, high = rec["study_vs_mf"]["MF"]
+    assert diff == low == high == 0
+    assert all(low <= diff <= high for diff, low, high in rec["study_vs_mf"].values())

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import pytest
 
+from gcnrec_tutorial import method_studies
 from gcnrec_tutorial.book_studies import SEEDS
 from tests.notebooks.conftest import records_of
 
-WARM = ("LightGCN", "MF", "text only", "early fusion", "late fusion", "gated fusion")
+WARM = tuple(label for label, _ in method_studies.WARM_MODELS)  # the tuned study's models
 COLD = (
     "random", "item popularity", "genre popularity", "MF", "LightGCN", "text only",
     "early fusion", "early fusion (no IDs)", "gated fusion",
@@ -24,19 +25,26 @@ def test_hand_built_fusion_matches_the_package(rec: dict) -> None:
     assert rec["late_fusion_score_all_matches"] is True
 
 
-def check_paired_rows(table: dict, reference: str) -> None:
+def check_paired_rows(table: dict, reference: str, metric: str = "ndcg@20") -> None:
     for label, row in table.items():
-        assert 0 <= row["ndcg@20 mean"] <= 1 and row["ndcg@20 std"] >= 0, label
+        assert 0 <= row[f"{metric} mean"] <= 1 and row[f"{metric} std"] >= 0, label
         assert row["95% CI low"] <= row[f"diff vs {reference}"] <= row["95% CI high"], label
     ref = table[reference]
     assert ref[f"diff vs {reference}"] == ref["95% CI low"] == ref["95% CI high"] == 0
 
 
 def test_warm_study_is_every_seed_of_every_design_against_lightgcn(rec: dict) -> None:
-    assert rec["warm_seeds"] == list(SEEDS)
+    seeds = method_studies.SEEDS
+    assert rec["warm_seeds"] == list(seeds)
     table = rec["warm"]
-    assert set(table) == set(WARM) and all(row["seeds"] == len(SEEDS) for row in table.values())
-    check_paired_rows(table, "LightGCN")
+    assert set(table) == set(WARM) and all(row["seeds"] == len(seeds) for row in table.values())
+    check_paired_rows(table, "LightGCN", metric="ndcg@10")
+    assert rec["warm_best_text"] in set(WARM) - {"MF", "GCN (W, H)", "LightGCN"}
+    for label, interval in {**rec["graph_variants"], **rec["mpnet_variants"]}.items():
+        diff, low, high = (
+            float(v) for v in interval.replace("[", "").replace("]", "").replace(",", "").split()
+        )
+        assert low <= diff <= high, label
     assert rec["warm_capped"] == 0  # trained to convergence: no run stopped by the cap
     # the graph beats text alone on warm items, beyond the paired interval
     assert table["text only"]["95% CI high"] < 0
@@ -68,6 +76,6 @@ def test_cold_start_diagnostics(rec: dict) -> None:
     assert 0 < rec["cold_test_users"] <= 943
     top1 = rec["cold_distinct_top1"]
     assert set(top1) == {"item popularity", "genre popularity", "MF", "LightGCN", "text only"}
-    # item popularity gives every cold item the same score: one order for everybody
+    # item popularity gives every cold item the same score (count 0): argmax takes the first
     assert top1["item popularity"] == 1
     assert all(1 <= n <= 168 for n in top1.values())
