@@ -100,6 +100,7 @@ def train_rating(config: RunConfig, ds: Dataset) -> Trained:
         epochs=config.epochs,
         lr=config.lr,
         reg=config.reg,
+        bias_reg=config.knob("bias_reg", config.reg),  # a rating model's own knob, if any
         patience=config.patience,
         seed=config.seed,
         device=config.device,

@@ -106,14 +106,25 @@ def evaluate_rating(
     return {"rmse": float(rmse(pred, target.ratings)), "mae": float(mae(pred, target.ratings))}
 
 
-def penalty(model: RatingModel, users: Tensor, items: Tensor) -> Tensor:
-    """Mean over the batch of the squared biases and layer-0 embeddings each pair touches."""
+def penalty(
+    model: RatingModel,
+    users: Tensor,
+    items: Tensor,
+    *,
+    weight: float = 1.0,
+    bias_weight: float | None = None,
+) -> Tensor:
+    """Batch mean of ``weight`` x the squared layer-0 embeddings + ``bias_weight`` x biases^2.
+
+    ``bias_weight=None`` uses ``weight`` for the biases too.
+    """
     parts = [] if model.encoder is None else model.encoder.layer0(users, items)
-    if model.user_bias is not None and model.item_bias is not None:
-        parts += [model.user_bias(users), model.item_bias(items)]
     total = model.global_mean.new_zeros(())
     for part in parts:
-        total = total + part.pow(2).sum() / users.shape[0]
+        total = total + weight * part.pow(2).sum() / users.shape[0]
+    if model.user_bias is not None and model.item_bias is not None:
+        biases = model.user_bias(users).pow(2).sum() + model.item_bias(items).pow(2).sum()
+        total = total + (weight if bias_weight is None else bias_weight) * biases / users.shape[0]
     return total
 
 
@@ -126,6 +137,7 @@ def fit_rating(
     epochs: int = 200,
     lr: float = 0.01,
     reg: float = 0.05,
+    bias_reg: float | None = None,
     weight_decay: float = 0.0,
     batch_size: int | None = None,
     patience: int = 20,
@@ -137,10 +149,10 @@ def fit_rating(
     .. math::
         \mathcal{L} = \frac{1}{|\mathcal{B}|} \sum_{(u,i) \in \mathcal{B}}
         \Big[(\hat r_{ui} - r_{ui})^2
-        + \lambda \big(b_u^2 + b_i^2
-        + \lVert x_u^{(0)} \rVert^2 + \lVert x_i^{(0)} \rVert^2\big)\Big]
+        + \lambda_b \big(b_u^2 + b_i^2\big)
+        + \lambda \big(\lVert x_u^{(0)} \rVert^2 + \lVert x_i^{(0)} \rVert^2\big)\Big]
 
-    with ``lambda = reg`` and ``x^(0)`` the layer-0 embeddings the pair touches
+    with ``lambda = reg``, ``lambda_b = bias_reg`` (``None``: ``reg``) and ``x^(0)`` the layer-0 embeddings the pair touches
     (``encoder.layer0``): the classic per-rating penalty of biased MF (Koren et
     al., 2009), so users and items with many ratings are regularised more.
     Other weights (projections, MLPs) get Adam's ``weight_decay``.
@@ -180,7 +192,7 @@ def fit_rating(
             batch = order[start : start + size]
             u, i = users[batch], items[batch]
             mse = torch.mean((model(graph, u, i) - ratings[batch]) ** 2)
-            loss = mse + reg * penalty(model, u, i)
+            loss = mse + penalty(model, u, i, weight=reg, bias_weight=bias_reg)
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()

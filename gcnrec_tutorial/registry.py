@@ -21,7 +21,7 @@ from typing import Any
 
 import torch
 
-from . import alpharec, feature_gcn, gowalla, movielens_small, rlmrec, splits, text_init
+from . import alpharec, feature_gcn, gowalla, movielens_small, rlmrec, splits, svdpp, text_init
 from . import data as data_module
 from .data import MovieLens100K
 from .dataset import Dataset
@@ -302,6 +302,8 @@ MODELS["genre-popularity"] = lambda c, ds, s: Popularity(
 MODEL_KNOBS: dict[str, tuple[str, ...]] = {
     "alpharec": ("temperature",),
     "rlmrec": ("weight", "temperature"),
+    # chapter 6's rating models: the biases' own per-rating L2 weight (default: reg)
+    **{name: ("bias_reg",) for name in ("biases", "mf", "svdpp", "svdpp-side")},
 }
 """``--model`` name -> the names of its own settings (``--knob NAME=VALUE``; chapter 5)."""
 
@@ -310,6 +312,9 @@ MODELS["feature-gcn-id"] = lambda c, ds, s: feature_gcn.build(c, ds, s, id_embed
 MODELS["text-init"] = text_init.build
 MODELS["alpharec"] = alpharec.build
 MODELS["rlmrec"] = rlmrec.build
+# Chapter 6's SVD++ (N(u) from split.train only), without and with the side channel.
+MODELS["svdpp"] = lambda c, ds, s: svdpp.build(c, ds, s, side=False)
+MODELS["svdpp-side"] = lambda c, ds, s: svdpp.build(c, ds, s, side=True)
 """``--model`` name -> ``build(config, data, split) -> Recommender``; add a model here."""
 
 ENHANCE_K = 10
