@@ -152,9 +152,10 @@ def fit_rating(
         + \lambda_b \big(b_u^2 + b_i^2\big)
         + \lambda \big(\lVert x_u^{(0)} \rVert^2 + \lVert x_i^{(0)} \rVert^2\big)\Big]
 
-    with ``lambda = reg``, ``lambda_b = bias_reg`` (``None``: ``reg``) and ``x^(0)`` the layer-0 embeddings the pair touches
-    (``encoder.layer0``): the classic per-rating penalty of biased MF (Koren et
-    al., 2009), so users and items with many ratings are regularised more.
+    with ``lambda = reg``, ``lambda_b = bias_reg`` (``None``: ``reg``) and
+    ``x^(0)`` the layer-0 embeddings the pair touches (``encoder.layer0``): the
+    classic per-rating penalty of biased MF (Koren et al., 2009), so users and
+    items with many ratings are regularised more.
     Other weights (projections, MLPs) get Adam's ``weight_decay``.
 
     One epoch is one pass over ``train`` in shuffled batches of ``batch_size``

@@ -224,8 +224,9 @@ def _register_book_studies() -> None:
     """
     from .book_studies import BOOK_STUDIES
     from .method_studies import METHOD_STUDIES
+    from .rating_studies import rating_u1_best
 
-    makers: list[Callable[[], AnyStudy]] = [*BOOK_STUDIES, *METHOD_STUDIES]
+    makers: list[Callable[[], AnyStudy]] = [*BOOK_STUDIES, *METHOD_STUDIES, rating_u1_best]
     for make in makers:
         register(make)
 
