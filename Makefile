@@ -49,13 +49,16 @@ unit: install
 	$(PY) -m pytest tests -q --ignore=tests/notebooks --ignore=tests/book --ignore=tests/assignments
 
 # Every registered study (gcnrec_tutorial.studies.STUDIES), each into results/NAME.json with
-# its provenance; the chapters show these files. Long: the book's studies take about an hour on
-# 2 CPU cores, the tuned method studies (method-warm, method-cold) several more; an interrupted
-# tuned study resumes from results/.cache/NAME/.
+# its provenance; the chapters show these files. Long: on 2 CPU cores the book's studies took
+# about 4 hours of training (Gowalla and ml-latest-small most of it) and the tuned method studies
+# about 5 (method-warm: 316 min in 126 runs); each file's provenance line says how long it took.
+# JOBS worker processes train a tuned study's runs in parallel, and an interrupted tuned study
+# resumes from results/.cache/NAME/.
+JOBS ?= 2
 results: data
 	set -e; for name in $$($(PY) -c "from gcnrec_tutorial.studies import STUDIES; print(*STUDIES)"); do \
 	  echo "study $$name"; \
-	  $(PY) -m gcnrec_tutorial experiment $$name; \
+	  $(PY) -m gcnrec_tutorial experiment $$name --jobs $(JOBS); \
 	done
 	$(PY) tools/exercise_answers.py
 

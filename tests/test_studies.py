@@ -81,6 +81,11 @@ def test_cli_experiment(tiny_dir: Path, tmp_path: Path, monkeypatch, capsys) -> 
     assert out["runs"] == 4 and set(out["ndcg@10"]) == {"MF", "LightGCN"}
     assert main(["experiment", "nope", "--data-dir", str(tiny_dir)]) == 2
     assert "unknown study 'nope'" in capsys.readouterr().err
+    assert main([*argv, "--jobs", "2", "--results-dir", str(tmp_path), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["runs"] == 4  # a plain study runs in turn
+    with pytest.raises(SystemExit) as exit_info:
+        main([*argv, "--jobs", "0"])
+    assert exit_info.value.code == 2 and "--jobs" in capsys.readouterr().err
 
 
 def test_select_keeps_the_labels_in_the_order_asked(tiny) -> None:
