@@ -63,8 +63,10 @@ def test_knobs_are_the_models_own_and_survive_json() -> None:
     assert config.knob("weight", 0.1) == 0.01 and config.knob("temperature", 0.2) == 0.2
     back = RunConfig(**json.loads(json.dumps(dataclasses.asdict(config))))
     assert back == config and back.knobs == (("weight", 0.01),)
-    with pytest.raises(ConfigError, match="model 'mf' has no knob 'weight'; its knobs: none"):
+    with pytest.raises(ConfigError, match="model 'mf' has no knob 'weight'; its knobs: bias_reg"):
         RunConfig(model="mf", knobs=(("weight", 0.01),))
+    with pytest.raises(ConfigError, match="model 'lightgcn' has no knob 'weight'; its knobs: none"):
+        RunConfig(model="lightgcn", knobs=(("weight", 0.01),))
     with pytest.raises(ConfigError, match="its knobs: weight, temperature"):
         RunConfig(model="rlmrec", knobs=(("tau", 0.1),))
     with pytest.raises(ConfigError, match="knob weight must be a finite number > 0"):
