@@ -100,6 +100,11 @@ def _key(config: RunConfig, small: bool) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:20]
 
 
+def _path(cache: Path, config: RunConfig, small: bool) -> Path:
+    """Where the run ``config`` (its CI-sized version if ``small``) is cached."""
+    return cache / f"{_key(_small(config) if small else config, small)}.json"
+
+
 def reindex(cache: str | Path) -> int:
     """Rename every cached run of a study folder after the config it stores; returns how many.
 
@@ -123,7 +128,7 @@ def _runner(
 
     def run(config: RunConfig) -> dict[str, Any]:
         config = _small(config) if small else config
-        path = None if cache is None else cache / f"{_key(config, small)}.json"
+        path = None if cache is None else _path(cache, config, small)  # _small is idempotent
         if path is not None and path.exists():
             return dict(json.loads(path.read_text(encoding="utf-8"))["result"])
         start = time.perf_counter()
@@ -158,9 +163,7 @@ def _prefetch(
 ) -> None:
     """Train the configs not yet in ``cache`` in ``jobs`` processes (a no-op for ``jobs <= 1``)."""
     unique = list(dict.fromkeys(configs))
-    todo = [
-        c for c in unique if not (cache / f"{_key(_small(c) if small else c, small)}.json").exists()
-    ]
+    todo = [c for c in unique if not _path(cache, c, small).exists()]
     if jobs <= 1 or not todo:
         return
     bar.update(len(unique) - len(todo))  # finished in an earlier session

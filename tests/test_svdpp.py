@@ -15,17 +15,11 @@ from gcnrec_tutorial.data import MovieLens100K
 from gcnrec_tutorial.graph import build_graph
 from gcnrec_tutorial.interactions import Interactions, union
 from gcnrec_tutorial.registry import MODELS, RunConfig
+from tests.test_rating import rated
 
 
 def pairs(rows: list[tuple[int, int, float]], num: int = 3) -> Interactions:
-    users, items, ratings = zip(*rows, strict=True)
-    return Interactions.from_tensors(
-        torch.tensor(users),
-        torch.tensor(items),
-        num_users=num,
-        num_items=num,
-        ratings=torch.tensor(ratings, dtype=torch.float32),
-    )
+    return rated(rows, num, num)
 
 
 def test_implicit_sum_is_the_hand_computation_on_a_3x3_toy() -> None:
