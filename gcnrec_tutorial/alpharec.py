@@ -6,7 +6,7 @@ embedding (chapter 3, TRAINING data only) to layer 0, LightGCN propagates it,
 scores are cosines over a temperature, and training uses InfoNCE
 (:func:`~gcnrec_tutorial.losses.info_nce`) through the model's own
 :meth:`~gcnrec_tutorial.models.Recommender.loss`. ``alpharec`` in
-:data:`~gcnrec_tutorial.registry.MODELS`.
+:data:`~gcnrec_tutorial.model_registry.MODELS`.
 """
 
 from __future__ import annotations

@@ -6,7 +6,7 @@ and BPR; an auxiliary InfoNCE term (:func:`~gcnrec_tutorial.losses.info_nce`)
 pulls each node's propagated embedding towards an MLP projection of its frozen
 text embedding (chapter 3, TRAINING data only), added in the model's own
 :meth:`~gcnrec_tutorial.models.Recommender.loss`. ``rlmrec`` in
-:data:`~gcnrec_tutorial.registry.MODELS`.
+:data:`~gcnrec_tutorial.model_registry.MODELS`.
 """
 
 from __future__ import annotations

@@ -5,7 +5,7 @@ only) in chapter 4's LightGCN: start the ID embeddings from them, then train
 exactly as LightGCN (BPR, L2 on the batch's layer-0 rows). Text decides where
 the optimisation starts, not what the model can represent; a cold item has no
 edge, so only negative sampling and the L2 penalty move its text-derived row.
-``text-init`` in :data:`~gcnrec_tutorial.registry.MODELS`.
+``text-init`` in :data:`~gcnrec_tutorial.model_registry.MODELS`.
 """
 
 from __future__ import annotations

@@ -139,3 +139,14 @@ def cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.delenv("GCNREC_DATA_DIR", raising=False)
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
     return tmp_path / "xdg" / "gcnrec_tutorial"
+
+
+@pytest.fixture
+def own(tmp_path: Path) -> Path:
+    """A tiny interactions CSV (member, thing, stars, t): 6 users, 4 items, 4 each."""
+    rows = [
+        f"u{u},i{(u + k) % 4},{1 + (u + k) % 5},{1000 * u + k}" for u in range(6) for k in range(4)
+    ]
+    path = tmp_path / "events.csv"
+    path.write_text("member,thing,stars,t\n" + "\n".join(rows) + "\n")
+    return path
