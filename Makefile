@@ -49,9 +49,9 @@ unit: install
 	$(PY) -m pytest tests -q --ignore=tests/notebooks --ignore=tests/book --ignore=tests/assignments
 
 # Every registered study (gcnrec_tutorial.studies.STUDIES), each into results/NAME.json with
-# its provenance; the chapters show these files. Long: on 2 CPU cores the book's studies took
-# about 4 hours of training (Gowalla and ml-latest-small most of it) and the tuned method studies
-# about 5 (method-warm: 316 min in 126 runs); each file's provenance line says how long it took.
+# its provenance; the chapters show these files. Long: about 6.5 hours on 2 CPU cores with
+# JOBS=2, most of it the two tuned method studies (method-warm: 316 min of training in 126
+# runs); `python benchmarks/results_budget.py` prints each study's recorded time.
 # JOBS worker processes train a tuned study's runs in parallel, and an interrupted tuned study
 # resumes from results/.cache/NAME/.
 JOBS ?= 2

@@ -70,11 +70,9 @@ def method_warm() -> TunedStudy:
     """Warm items, 8:1:1 split: every model tuned alike; LightGCN and early fusion on
     the enhanced graphs (co-interaction kNN edges, plus text kNN item-item edges)."""
     grids = tuple((label, grid(model)) for label, model in WARM_MODELS if model in MODELS)
-    variants = tuple(
-        (f"{base} + {name} edges", base, {"graph": graph})
-        for base in ("LightGCN", "early fusion")
-        for name, graph in (("co-interaction", "co"), ("co-interaction + text", "co+text"))
-    ) + _larger_encoder(("early fusion", "AlphaRec-style"), grids)
+    variants = _enhanced_graphs(("LightGCN", "early fusion"), ("co", "co+text")) + _larger_encoder(
+        ("early fusion", "AlphaRec-style"), grids
+    )
     return TunedStudy(
         "method-warm",
         "Which text-aware design beats a tuned LightGCN on warm items, with what graph?",
@@ -99,6 +97,21 @@ COLD_MODELS = (
 """``(label, --model)`` of the cold study: ID-only models as the floor, then text-aware ones."""
 
 
+EDGES = {"co": "co-interaction", "co+text": "co-interaction + text"}
+"""``--graph`` name -> the row label's name for chapter 2's enhancement edges."""
+
+
+def _enhanced_graphs(
+    labels: tuple[str, ...], graphs: tuple[str, ...]
+) -> tuple[tuple[str, str, dict[str, str]], ...]:
+    """Variants that train the tuned ``labels`` on enhanced ``graphs`` (chapter 2's edges)."""
+    return tuple(
+        (f"{label} + {EDGES[graph]} edges", label, {"graph": graph})
+        for label in labels
+        for graph in graphs
+    )
+
+
 MPNET = "all-mpnet-base-v2"
 """The larger encoder (110M parameters, 768-d) against MiniLM (22M, 384-d); ``make mpnet``."""
 
@@ -116,7 +129,10 @@ def _larger_encoder(
 
 
 def method_cold() -> TunedStudy:
-    """Cold items (no training interaction): each model tuned on the COLD validation items."""
+    """Cold items (no training interaction): each model tuned on the COLD validation items.
+
+    Text kNN edges are the only edges a cold item can have (co-interaction edges need
+    a training interaction), so LightGCN and the feature GCN are also trained on them."""
     cold = dataclasses.replace(RECIPE, split="cold-items")
     baselines = tuple(
         (label, dataclasses.replace(cold, model=model))
@@ -132,7 +148,9 @@ def method_cold() -> TunedStudy:
         "Which text-aware design ranks items nobody has interacted with yet?",
         grids,
         seeds=SEEDS,
-        variants=_larger_encoder(("text only", "AlphaRec-style"), grids),
+        variants=_enhanced_graphs(("LightGCN",), ("co", "co+text"))
+        + _enhanced_graphs(("feature GCN + IDs",), ("co+text",))
+        + _larger_encoder(("text only", "AlphaRec-style"), grids),
         baselines=baselines,
     )
 
