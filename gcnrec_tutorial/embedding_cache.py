@@ -10,8 +10,10 @@ a corrupt file is detected and rebuilt.
 
 The cache only ever saves time: a read-only cache still serves hits, and a
 cache that cannot be written costs a warning, never the vectors.
-:func:`item_embeddings` and :func:`user_embeddings` embed a dataset's texts;
-user texts use TRAINING interactions only.
+:func:`~gcnrec_tutorial.dataset_embeddings.item_embeddings` and
+:func:`~gcnrec_tutorial.dataset_embeddings.user_embeddings` embed a dataset's
+texts through this cache (user texts: TRAINING interactions only); they are
+importable from here too.
 """
 
 from __future__ import annotations
@@ -29,7 +31,9 @@ from safetensors import SafetensorError, safe_open
 from safetensors.torch import save
 from torch import Tensor
 
-from .dataset import Dataset
+from .dataset_embeddings import dataset_item_texts as dataset_item_texts  # re-exported
+from .dataset_embeddings import item_embeddings as item_embeddings  # re-exported
+from .dataset_embeddings import user_embeddings as user_embeddings  # re-exported
 from .encoders import (
     MINILM,
     canonical_model,
@@ -40,10 +44,8 @@ from .encoders import (
     weights_sha256,
 )
 from .files import atomic_write
-from .interactions import Interactions
 from .runtime import resolve_device
-from .tags import item_tags
-from .text import Pooling, encode, item_texts, user_texts
+from .text import Pooling, encode
 
 log = logging.getLogger(__name__)
 
@@ -163,7 +165,7 @@ def embed_texts(
     Args:
         texts: the strings to encode.
         model: ``'all-MiniLM-L6-v2'``, ``'all-mpnet-base-v2'`` (optional, see
-            :func:`~gcnrec_tutorial.encoders.ensure_mpnet`), a Hugging Face id, or a
+            :func:`~gcnrec_tutorial.mpnet.ensure_mpnet`), a Hugging Face id, or a
             local directory.
         pooling: ``'mean'`` (attention-masked mean) or ``'cls'``.
         max_length: tokens kept per text.
@@ -172,7 +174,7 @@ def embed_texts(
         device: ``'auto'``, ``'cpu'``, ``'cuda'``, ... (see
             :func:`~gcnrec_tutorial.runtime.resolve_device`): where the encoder runs and
             where the returned vectors live, on a hit too.
-        cache_dir: default :func:`~gcnrec_tutorial.encoders.default_cache_dir`.
+        cache_dir: default :func:`~gcnrec_tutorial.model_cache.default_cache_dir`.
         use_cache: ``False`` always encodes and writes nothing (not even the weights memo).
         progress: show a tqdm bar while encoding.
 
@@ -217,56 +219,3 @@ def embed_texts(
             log.warning("embedding cache %s could not be written (%s); not cached", path, err)
             path = None
     return Embeddings(vectors.to(dev), False, time.perf_counter() - start, key, path)
-
-
-def dataset_item_texts(data: Dataset, train: Interactions | None = None) -> list[str]:
-    """The item texts of ``data``, with the tags ``train`` allows when it has tags (chapter 8)."""
-    tags = None if data.tags is None or train is None else item_tags(data.tags, train)
-    return item_texts(data.items, tags=tags)
-
-
-def item_embeddings(
-    data: Dataset,
-    *,
-    train: Interactions | None = None,
-    model: str | Path = MINILM,
-    device: str | torch.device = "auto",
-    cache_dir: str | Path | None = None,
-    progress: bool = False,
-) -> Tensor:
-    """Return the ``(I, d)`` embeddings of :func:`~gcnrec_tutorial.text.item_texts` on ``device``.
-
-    Cached by :func:`embed_texts`; ``d = 384`` for MiniLM, 768 for
-    ``all-mpnet-base-v2``. A dataset with tags (chapter 8) adds to each item's
-    text the tags that ``train``, the TRAINING interactions, allows
-    (:func:`gcnrec_tutorial.tags.item_tags`); without ``train`` no tag is used.
-    """
-    texts = dataset_item_texts(data, train)
-    return embed_texts(
-        texts, model=model, device=device, cache_dir=cache_dir, progress=progress
-    ).vectors
-
-
-def user_embeddings(
-    data: Dataset,
-    train: Interactions,
-    *,
-    max_titles: int = 10,
-    model: str | Path = MINILM,
-    device: str | torch.device = "auto",
-    cache_dir: str | Path | None = None,
-    progress: bool = False,
-) -> Tensor:
-    """Return the ``(U, d)`` embeddings of :func:`~gcnrec_tutorial.text.user_texts` on ``device``.
-
-    Args:
-        data: the dataset (``users`` and ``items`` give the demographics and titles).
-        train: the TRAINING interactions (``split.train``): a validation or test
-            item in it would leak into the user features.
-        max_titles: the most liked titles per user text.
-        model, device, cache_dir, progress: as in :func:`embed_texts`.
-    """
-    texts = user_texts(data.users, train=train, items=data.items, max_titles=max_titles)
-    return embed_texts(
-        texts, model=model, device=device, cache_dir=cache_dir, progress=progress
-    ).vectors

@@ -45,7 +45,7 @@ def _text(config: RunConfig, ds: Dataset, split: splits.Split) -> tuple[Any, Any
 
     The encoder is ``config.text_model`` (MiniLM when ``None``; chapter 3).
     """
-    from .embedding_cache import item_embeddings, user_embeddings  # lazy: transformers
+    from .dataset_embeddings import item_embeddings, user_embeddings  # lazy: transformers
     from .encoders import MINILM
 
     model = config.text_model or MINILM

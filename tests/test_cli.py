@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from gcnrec_tutorial import commands, embedding_cache
+from gcnrec_tutorial import commands, dataset_embeddings
 from gcnrec_tutorial.cli import main
 
 
@@ -25,8 +25,8 @@ def fake_text(monkeypatch: pytest.MonkeyPatch) -> None:
     def items(data, **kwargs):
         return torch.randn(data.num_items, 16, generator=torch.Generator().manual_seed(2))
 
-    monkeypatch.setattr(embedding_cache, "user_embeddings", users)
-    monkeypatch.setattr(embedding_cache, "item_embeddings", items)
+    monkeypatch.setattr(dataset_embeddings, "user_embeddings", users)
+    monkeypatch.setattr(dataset_embeddings, "item_embeddings", items)
 
 
 def run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> dict:

@@ -6,21 +6,17 @@ nothing is downloaded.
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import logging
 import os
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
 import pytest
 import torch
 from safetensors.torch import load_file
 
 from gcnrec_tutorial import cli, embedding_cache, encoders, text
-from gcnrec_tutorial.data import MovieLens100K
-from gcnrec_tutorial.interactions import Interactions
 
 from .conftest import TITLES
 from .test_encoders import make_read_only, make_tiny_model, mode, umask
@@ -258,45 +254,6 @@ def test_cuda_embeddings_are_cached_apart_and_stay_on_the_gpu(
     for result in (gpu, again):
         assert result.vectors.device.type == "cuda" and result.vectors.dtype == torch.float32
     torch.testing.assert_close(gpu.vectors.cpu(), cpu.vectors, atol=1e-2, rtol=0)  # fp16
-
-
-# ---------------------------------------------------------------------------- datasets
-
-
-def test_item_and_user_embeddings(
-    tiny: MovieLens100K, tiny_model: Path, cache: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    frame = pd.DataFrame({"user": [0, 0, 1], "item": [2, 3, 1], "rating": [5, 4, 3]})
-    train = Interactions.from_frame(frame, num_users=tiny.num_users, num_items=tiny.num_items)
-    items = embedding_cache.item_embeddings(tiny, model=tiny_model, device="cpu")
-    users = embedding_cache.user_embeddings(tiny, train, model=tiny_model, device="cpu")
-    assert items.shape == (len(TITLES), 16) and users.shape == (tiny.num_users, 16)
-    tokenizer, model = encoders.load_encoder(tiny_model, device="cpu")
-    by_hand = text.user_texts(tiny.users, train=train, items=tiny.items)
-    assert by_hand[0].endswith("Liked: Star Wars (1977); Fargo (1996).")
-    torch.testing.assert_close(users, text.encode(by_hand, tokenizer, model, progress=False))
-    torch.testing.assert_close(
-        items, text.encode(text.item_texts(tiny.items), tokenizer, model, progress=False)
-    )
-
-
-def test_item_embeddings_add_the_tags_training_allows(
-    tiny: MovieLens100K, tiny_model: Path, cache: Path
-) -> None:
-    """A dataset with tags (chapter 8): item texts get the tags of TRAINING pairs only."""
-    tags = pd.DataFrame(
-        {"user": [0, 0], "item": [2, 5], "tag": ["space opera", "held out"], "timestamp": [0, 0]}
-    )
-    ds = dataclasses.replace(tiny, tags=tags)
-    frame = pd.DataFrame({"user": [0, 0], "item": [2, 3], "timestamp": [1, 2]})
-    train = Interactions.from_frame(frame, num_users=tiny.num_users, num_items=tiny.num_items)
-    texts = embedding_cache.dataset_item_texts(ds, train)
-    assert texts[2] == "Star Wars (1977). " + texts[2].split(". ", 1)[1]  # the title first
-    assert texts[2].endswith(" Tags: space opera.") and "held out" not in " ".join(texts)
-    assert embedding_cache.dataset_item_texts(ds) == text.item_texts(tiny.items)  # no split
-    vectors = embedding_cache.item_embeddings(ds, train=train, model=tiny_model, device="cpu")
-    tokenizer, model = encoders.load_encoder(tiny_model, device="cpu")
-    torch.testing.assert_close(vectors, text.encode(texts, tokenizer, model, progress=False))
 
 
 # ---------------------------------------------------------------------------- CLI

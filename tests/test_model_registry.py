@@ -7,7 +7,7 @@ import dataclasses
 import pytest
 import torch
 
-from gcnrec_tutorial import data, embedding_cache, experiment, splits
+from gcnrec_tutorial import data, dataset_embeddings, experiment, splits
 from gcnrec_tutorial.data_registry import SPLITS
 from gcnrec_tutorial.model_registry import GRAPHS, MODELS
 from gcnrec_tutorial.registry import RunConfig
@@ -28,8 +28,8 @@ def text_of_training(monkeypatch: pytest.MonkeyPatch) -> None:
         code = torch.randn(ds.num_users, 16, generator=torch.Generator().manual_seed(2))
         return train.dense().float().T @ code
 
-    monkeypatch.setattr(embedding_cache, "user_embeddings", users)
-    monkeypatch.setattr(embedding_cache, "item_embeddings", items)
+    monkeypatch.setattr(dataset_embeddings, "user_embeddings", users)
+    monkeypatch.setattr(dataset_embeddings, "item_embeddings", items)
 
 
 @pytest.mark.parametrize("name", LANGUAGE_MODELS)
