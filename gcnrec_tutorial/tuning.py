@@ -23,29 +23,27 @@ study resumes where it stopped (delete that folder to start over). With
 ``jobs > 1`` the runs of each phase (every sweep candidate, then every seed and
 variant) are first trained by that many worker processes of one thread each,
 into the same cache; the study then reads them back in its fixed order, so the
-payload's layout does not depend on ``jobs``.
+payload's layout does not depend on ``jobs``. That cache and the workers are
+:mod:`~gcnrec_tutorial.run_cache` (``reindex`` is importable from here too).
 """
 
 from __future__ import annotations
 
 import dataclasses
-import hashlib
-import json
 import math
-import multiprocessing
 import time
-from collections.abc import Callable, Mapping
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from tqdm import tqdm
 
-from . import experiment
 from .dataset import Dataset
 from .errors import ConfigError
 from .registry import RunConfig
+from .run_cache import _prefetch, _runner
+from .run_cache import reindex as reindex  # re-exported: tuning.reindex
 from .runs import provenance, save_json
 
 
@@ -86,98 +84,6 @@ class TunedStudy:
     def configs(self) -> list[RunConfig]:
         """Every candidate config (for the dataset they name)."""
         return [c for _, c in self.baselines] + [c for _, grid in self.grids for c in grid]
-
-
-def _key(config: RunConfig, small: bool) -> str:
-    """A run's cache name: a hash of its settings that differ from the defaults.
-
-    Leaving defaults out keeps the names of finished runs valid when
-    :class:`RunConfig` gains a field (with a default that changes nothing).
-    """
-    defaults = {f.name: f.default for f in dataclasses.fields(RunConfig)}
-    settings = {k: v for k, v in dataclasses.asdict(config).items() if v != defaults[k]}
-    text = json.dumps([settings, small], sort_keys=True, default=str)
-    return hashlib.sha256(text.encode()).hexdigest()[:20]
-
-
-def _path(cache: Path, config: RunConfig, small: bool) -> Path:
-    """Where the run ``config`` (its CI-sized version if ``small``) is cached."""
-    return cache / f"{_key(_small(config) if small else config, small)}.json"
-
-
-def reindex(cache: str | Path) -> int:
-    """Rename every cached run of a study folder after the config it stores; returns how many.
-
-    For a cache written before :func:`_key` changed: each file holds its
-    config, so its name can always be recomputed.
-    """
-    moved = 0
-    for path in sorted(Path(cache).glob("*.json")):
-        record = json.loads(path.read_text(encoding="utf-8"))
-        name = f"{_key(RunConfig(**record['config']), bool(record.get('small', False)))}.json"
-        if name != path.name:
-            path.replace(path.with_name(name))
-            moved += 1
-    return moved
-
-
-def _runner(
-    data: Dataset, cache: Path | None, small: bool
-) -> Callable[[RunConfig], dict[str, Any]]:
-    """``run(config) -> result``, read from ``cache`` when this exact run finished before."""
-
-    def run(config: RunConfig) -> dict[str, Any]:
-        config = _small(config) if small else config
-        path = None if cache is None else _path(cache, config, small)  # _small is idempotent
-        if path is not None and path.exists():
-            return dict(json.loads(path.read_text(encoding="utf-8"))["result"])
-        start = time.perf_counter()
-        result = experiment.run(config, data, per_user=True)
-        result["run_seconds"] = round(time.perf_counter() - start, 3)
-        result["commit"] = provenance(config.device, seeds=[config.seed])["commit"]
-        if path is not None:
-            record = {"config": dataclasses.asdict(config), "small": small, "result": result}
-            save_json(path, record)
-        return result
-
-    return run
-
-
-def _init_worker() -> None:
-    import torch
-
-    torch.set_num_threads(1)  # jobs processes share the cores; one thread each
-
-
-def _work(config: RunConfig, data: Dataset, cache: Path, small: bool) -> None:
-    _runner(data, cache, small)(config)  # writes the cache file
-
-
-def _prefetch(
-    configs: list[RunConfig],
-    data: Dataset,
-    cache: Path,
-    small: bool,
-    jobs: int,
-    bar: Any,
-) -> None:
-    """Train the configs not yet in ``cache`` in ``jobs`` processes (a no-op for ``jobs <= 1``)."""
-    unique = list(dict.fromkeys(configs))
-    todo = [c for c in unique if not _path(cache, c, small).exists()]
-    if jobs <= 1 or not todo:
-        return
-    bar.update(len(unique) - len(todo))  # finished in an earlier session
-    context = multiprocessing.get_context("spawn")  # no forked torch thread pools
-    with ProcessPoolExecutor(jobs, mp_context=context, initializer=_init_worker) as pool:
-        futures = [pool.submit(_work, c, data, cache, small) for c in todo]
-        for future in as_completed(futures):
-            future.result()  # a failed run stops the study with its own error
-            bar.update()
-
-
-def _small(config: RunConfig) -> RunConfig:
-    """The CI-sized version of a run (as :func:`gcnrec_tutorial.studies.run_study`'s)."""
-    return dataclasses.replace(config, epochs=2, embedding_dim=8, batch_size=4096, eval_every=1)
 
 
 def _score(result: dict[str, Any], metric: str) -> float:

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import dataclasses
-import json
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from gcnrec_tutorial import tuning
+from gcnrec_tutorial import experiment, tuning
 from gcnrec_tutorial.errors import ConfigError
 from gcnrec_tutorial.registry import RunConfig
 
@@ -51,7 +50,7 @@ def test_every_model_gets_the_same_budget() -> None:
 
 def test_selection_uses_validation_only_and_reuses_the_sweep_run(monkeypatch) -> None:
     fake = FakeRun()
-    monkeypatch.setattr(tuning.experiment, "run", fake)
+    monkeypatch.setattr(experiment, "run", fake)
     payload = tuning.run_tuned(study(), None, results_dir=None, progress=False)  # type: ignore[arg-type]
     assert {label: c["lr"] for label, c in payload["selected"].items()} == {
         "MF": 1e-2,
@@ -72,18 +71,6 @@ def test_selection_uses_validation_only_and_reuses_the_sweep_run(monkeypatch) ->
     assert len(payload["sweep"]) == 4 and payload["selection"]["seed"] == 0
 
 
-def test_a_finished_run_is_not_run_again(monkeypatch, tmp_path: Path) -> None:
-    fake = FakeRun()
-    monkeypatch.setattr(tuning.experiment, "run", fake)
-    first = tuning.run_tuned(study(), None, results_dir=tmp_path, progress=False)  # type: ignore[arg-type]
-    calls = len(fake.calls)
-    again = tuning.run_tuned(study(), None, results_dir=tmp_path, progress=False)  # type: ignore[arg-type]
-    assert len(fake.calls) == calls  # everything came from results/.cache/toy/
-    assert json.loads(json.dumps(again["runs"])) == json.loads(json.dumps(first["runs"]))
-    on_disk = json.loads((tmp_path / "toy.json").read_text())
-    assert on_disk["selected"] == json.loads(json.dumps(again["selected"]))
-
-
 def test_a_tuned_study_runs_on_data(tiny, tmp_path: Path) -> None:
     payload = tuning.run_tuned(study(), tiny, results_dir=tmp_path, small=True, progress=False)
     assert len(payload["runs"]) == 6
@@ -97,7 +84,7 @@ def test_a_tuned_study_runs_on_data(tiny, tmp_path: Path) -> None:
 
 def test_baselines_run_on_every_seed_untuned(monkeypatch) -> None:
     fake = FakeRun()
-    monkeypatch.setattr(tuning.experiment, "run", fake)
+    monkeypatch.setattr(experiment, "run", fake)
     random = dataclasses.replace(BASE, model="random", lr=3e-2)
     payload = tuning.run_tuned(
         study(baselines=(("random", random),)),
@@ -109,39 +96,6 @@ def test_baselines_run_on_every_seed_untuned(monkeypatch) -> None:
     assert [r["config"]["seed"] for r in rows] == [0, 1]
     assert {r["config"]["lr"] for r in rows} == {3e-2}  # not tuned: as given
     assert "random" not in {row["label"] for row in payload["sweep"]}
-
-
-def test_cache_names_survive_a_new_config_field(monkeypatch, tmp_path: Path) -> None:
-    fake = FakeRun()
-    monkeypatch.setattr(tuning.experiment, "run", fake)
-    tuning.run_tuned(study(), None, results_dir=tmp_path, progress=False)  # type: ignore[arg-type]
-    cache = tmp_path / ".cache" / "toy"
-    names = sorted(p.name for p in cache.glob("*.json"))
-    # a default-valued field is not part of a name: an old-style name is renamed back
-    first = cache / names[0]
-    first.rename(cache / "old-style-name.json")
-    assert tuning.reindex(cache) == 1
-    assert sorted(p.name for p in cache.glob("*.json")) == names
-    calls = len(fake.calls)
-    tuning.run_tuned(study(), None, results_dir=tmp_path, progress=False)  # type: ignore[arg-type]
-    assert len(fake.calls) == calls
-
-
-def test_parallel_workers_give_the_same_study(tiny, tmp_path: Path) -> None:
-    """jobs=2 trains in two one-thread processes, then reads the runs back in the same order."""
-    serial = tuning.run_tuned(
-        study(), tiny, results_dir=tmp_path / "one", small=True, progress=False
-    )
-    parallel = tuning.run_tuned(
-        study(), tiny, results_dir=tmp_path / "two", small=True, progress=False, jobs=2
-    )
-    assert [r["label"] for r in parallel["runs"]] == [r["label"] for r in serial["runs"]]
-    assert [r["config"] for r in parallel["runs"]] == [r["config"] for r in serial["runs"]]
-    assert len(list((tmp_path / "two" / ".cache" / "toy").glob("*.json"))) == len(
-        list((tmp_path / "one" / ".cache" / "toy").glob("*.json"))
-    )
-    for a, b in zip(serial["runs"], parallel["runs"], strict=True):
-        assert a["result"]["ndcg@10"] == pytest.approx(b["result"]["ndcg@10"], abs=1e-6)
 
 
 def test_parallel_workers_need_a_results_dir(tiny) -> None:
