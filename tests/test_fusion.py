@@ -163,19 +163,6 @@ def test_gradient_reaching_the_text_weights_is_exact(train, text):
         assert torch.autograd.gradcheck(score, (weight,)), name
 
 
-def test_gate_values_in_unit_interval_and_mix_formula(train, text):
-    graph = build_graph(train)
-    model = make_all(text)["gated"]
-    assert isinstance(model, fusion.GatedFusion)
-    user_g, item_g = model.gates(graph)
-    assert user_g.shape == (U, D) and item_g.shape == (I, D)
-    assert bool(((item_g > 0) & (item_g < 1)).all())
-    _, item_h = model.encoder(graph)
-    h_text = model.item_proj(model.item_text)
-    _, item_emb = model(graph)
-    torch.testing.assert_close(item_emb, item_g * item_h + (1 - item_g) * h_text)
-
-
 def test_gate_starts_at_one_half_for_zero_weights():
     gate = fusion.Gate(3)
     torch.nn.init.zeros_(gate.linear.weight)
@@ -201,15 +188,6 @@ def test_degenerate_sizes_are_config_errors(text, embedding_dim):
         )
     with pytest.raises(ConfigError, match="num_layers must be >= 0, got -1"):
         fusion.EarlyFusion(ut, it, num_layers=-1)
-
-
-@pytest.mark.parametrize("embedding_dim", [0, -2])
-def test_gated_fusion_degenerate_size_is_a_config_error(text, embedding_dim):
-    ut, it = text
-    with pytest.raises(ConfigError, match="embedding_dim"):
-        fusion.GatedFusion(
-            models.LightGCN(U, I, embedding_dim=D), ut, it, embedding_dim=embedding_dim
-        )
 
 
 @pytest.mark.parametrize("name", ["early", "late", "gated"])
