@@ -1,6 +1,6 @@
 r"""The book's W/H GCN on features instead of free IDs (chapter 5).
 
-Chapter 4's :class:`~gcnrec_tutorial.models.GCN` starts from ID embeddings, so
+Chapter 4's :class:`~gcnrec_tutorial.gcn.GCN` starts from ID embeddings, so
 an item without a training edge has only its random initial row. Here layer 0
 is a learned projection of what is known about a node before any interaction:
 

@@ -19,8 +19,10 @@ import torch
 from . import alpharec, autorec, feature_gcn, rlmrec, splits, svdpp, text_init
 from .dataset import Dataset
 from .enhance import cooccurrence_knn, enhance, knn_edges
+from .gcn import GCN
 from .graph import BipartiteGraph, build_graph
-from .models import GCN, MF, LightGCN, Recommender
+from .mf import MF
+from .models import LightGCN, Recommender
 from .recommend import Popularity, RandomScores, genre_popularity, item_popularity
 
 if TYPE_CHECKING:  # the registry imports this module: no import of it at run time here

@@ -14,18 +14,30 @@ Every model honours one contract, :class:`Recommender`:
 The default scores are inner products, ``s(u, i) = e_u . e_i``; a model with a
 learned scorer (late fusion, chapter 5) overrides ``score``/``score_all``. So one
 training loop and one evaluation serve MF, GCN, LightGCN and the fusion models.
+
+Here: the contract, propagation, :class:`LightGCN` and the :class:`GCNLayer`
+built from scratch. The BPR-MF baseline is in :mod:`gcnrec_tutorial.mf`, the
+multi-layer GCN in :mod:`gcnrec_tutorial.gcn`, the seeded initialisation and
+size checks every model shares in :mod:`gcnrec_tutorial.model_init`; all of
+them are importable from here too.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import torch
 from torch import Tensor, nn
 
-from .errors import ConfigError
 from .graph import BipartiteGraph
 from .losses import bpr_loss
+from .model_init import check_dims as check_dims  # re-exported: models.check_dims
+from .model_init import init_embedding as init_embedding
+from .model_init import init_linear as init_linear
+
+if TYPE_CHECKING:  # gcn and mf subclass this module's classes: imported on first use below
+    from .gcn import GCN as GCN
+    from .mf import MF as MF
 
 
 class Recommender(nn.Module):
@@ -61,37 +73,6 @@ class Recommender(nn.Module):
         return bpr_loss(pos_scores, neg_scores)
 
 
-def check_dims(*, embedding_dim: int, num_layers: int = 0) -> None:
-    """Refuse sizes that would build a degenerate model (every score tied, or no layers)."""
-    if embedding_dim < 1:
-        raise ConfigError(f"embedding_dim must be >= 1, got {embedding_dim}")
-    if num_layers < 0:
-        raise ConfigError(f"num_layers must be >= 0, got {num_layers}")
-
-
-def init_linear(module: nn.Module, *, generator: torch.Generator) -> None:
-    """Seeded Xavier-uniform weights and zero biases for every ``nn.Linear`` in ``module``."""
-    for layer in module.modules():
-        if isinstance(layer, nn.Linear):
-            nn.init.xavier_uniform_(layer.weight, generator=generator)
-            if layer.bias is not None:
-                nn.init.zeros_(layer.bias)
-
-
-def init_embedding(weight: Tensor, *, init: str, generator: torch.Generator) -> None:
-    """Initialise an embedding table in place: ``"normal"`` (std 0.1) or ``"xavier"`` (uniform).
-
-    ``"xavier"`` is the reference LightGCN's (and PyG's) choice; ``"normal"`` with
-    std 0.1 is NGCF's. Seeded by ``generator`` so the same seed gives the same model.
-    """
-    if init == "normal":
-        nn.init.normal_(weight, std=0.1, generator=generator)
-    elif init == "xavier":
-        nn.init.xavier_uniform_(weight, generator=generator)
-    else:
-        raise ValueError(f"init must be 'normal' or 'xavier', got {init!r}")
-
-
 class _SymmetricSpMM(torch.autograd.Function):
     """``A @ x`` for a constant *symmetric* sparse ``A``, whose backward is ``A @ grad``.
 
@@ -123,41 +104,6 @@ def propagate(adj: Tensor, x: Tensor) -> Tensor:
         ``(N, d)``: row ``v`` is ``sum_u A_hat[v, u] x_u``.
     """
     return _SymmetricSpMM.apply(adj, x)
-
-
-class MF(Recommender):
-    """Matrix factorisation, the BPR-MF baseline: ``s(u, i) = p_u . q_i`` (chapter 4).
-
-    Rendle et al., "BPR: Bayesian Personalized Ranking from Implicit Feedback", UAI 2009.
-    The graph is ignored: MF sees each training pair only through the loss.
-
-    Shapes:
-        forward: ``(U, d)``, ``(I, d)``.
-    """
-
-    def __init__(
-        self,
-        num_users: int,
-        num_items: int,
-        *,
-        embedding_dim: int = 64,
-        init: str = "normal",
-        seed: int = 0,
-    ) -> None:
-        super().__init__()
-        check_dims(embedding_dim=embedding_dim)
-        self.user_embedding = nn.Embedding(num_users, embedding_dim)
-        self.item_embedding = nn.Embedding(num_items, embedding_dim)
-        generator = torch.Generator().manual_seed(seed)
-        init_embedding(self.user_embedding.weight, init=init, generator=generator)
-        init_embedding(self.item_embedding.weight, init=init, generator=generator)
-
-    def forward(self, graph: BipartiteGraph) -> tuple[Tensor, Tensor]:
-        del graph  # MF does not propagate
-        return self.user_embedding.weight, self.item_embedding.weight
-
-    def layer0(self, users: Tensor, items: Tensor) -> list[Tensor]:
-        return [self.user_embedding(users), self.item_embedding(items)]
 
 
 class NodeEmbeddingModel(Recommender):
@@ -257,43 +203,14 @@ class GCNLayer(nn.Module):
         return self.root(x) + self.neighbour(propagate(adj, x))
 
 
-class GCN(NodeEmbeddingModel):
-    """A multi-layer GCN recommender built from :class:`GCNLayer` (chapter 4).
+def __getattr__(name: str) -> Any:
+    """``models.MF`` and ``models.GCN``: their modules import this one, so they load lazily."""
+    if name == "MF":
+        from .mf import MF
 
-    ``h^(0)`` are the ID embeddings, ``h^(l+1) = LeakyReLU(W_l h^(l) + H_l A_hat h^(l))``;
-    the layers are combined as in LightGCN, ``E = mean_l h^(l)``, so the only
-    difference from :class:`LightGCN` is the weights and the non-linearity.
+        return MF
+    if name == "GCN":
+        from .gcn import GCN
 
-    Shapes:
-        forward: ``graph.adj`` ``(N, N)`` -> ``(U, d)``, ``(I, d)``.
-    """
-
-    def __init__(
-        self,
-        num_users: int,
-        num_items: int,
-        *,
-        embedding_dim: int = 64,
-        num_layers: int = 2,
-        init: str = "xavier",
-        negative_slope: float = 0.2,
-        seed: int = 0,
-    ) -> None:
-        generator = torch.Generator().manual_seed(seed)
-        super().__init__(
-            num_users, num_items, embedding_dim=embedding_dim, init=init, generator=generator
-        )
-        self.layers = nn.ModuleList(
-            GCNLayer(embedding_dim, embedding_dim) for _ in range(num_layers)
-        )
-        check_dims(embedding_dim=embedding_dim, num_layers=num_layers)
-        self.negative_slope = negative_slope
-        init_linear(self.layers, generator=generator)
-
-    def forward(self, graph: BipartiteGraph) -> tuple[Tensor, Tensor]:
-        h = self.embedding.weight  # (N, d)
-        out = h
-        for layer in self.layers:
-            h = nn.functional.leaky_relu(layer(h, graph.adj), self.negative_slope)  # (N, d)
-            out = out + h
-        return self.split(out / (len(self.layers) + 1))
+        return GCN
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
