@@ -2,7 +2,7 @@
 
 :class:`Dataset` is the one shape the splits, the graph, the text features,
 the models, the evaluation and the recommendations read. MovieLens-100K
-(:class:`~gcnrec_tutorial.data.MovieLens100K`) is one; so is any table of
+(:class:`~gcnrec_tutorial.ml100k.MovieLens100K`) is one; so is any table of
 interactions loaded with :func:`gcnrec_tutorial.tabular.load_table`, and
 MovieLens "latest small" (:func:`gcnrec_tutorial.movielens_small.load_ml_latest_small`).
 
