@@ -209,11 +209,12 @@ def cmd_experiment(args: argparse.Namespace) -> dict[str, Any]:
         progress=not args.json and sys.stderr.isatty(),
         jobs=args.jobs,
     )
-    table = studies.summary(payload)
+    metric = getattr(study, "metric", "ndcg@10")  # a rating blend study says "rmse"
+    table = studies.summary(payload, metric=metric)
     return {
         "study": study.name,
         "runs": len(payload["runs"]),
         "wall_seconds": payload["wall_seconds"],
         "results": str(Path(args.results_dir) / f"{study.name}.json"),
-        "ndcg@10": {label: round(float(row.iloc[0]), 4) for label, row in table.iterrows()},
+        metric: {label: round(float(row.iloc[0]), 4) for label, row in table.iterrows()},
     }

@@ -49,9 +49,14 @@ def load_data(config: RunConfig, data_dir: str | Path | None = None) -> Dataset:
     return load_dataset(config.dataset, table=config.table, data_dir=data_dir)
 
 
-def prepare(config: RunConfig, ds: Dataset) -> tuple[splits.Split, BipartiteGraph]:
-    """The split and the TRAINING graph of ``config`` (``config.graph``: plain or enhanced)."""
-    split = SPLITS[config.split](ds, config.seed)
+def prepare(
+    config: RunConfig, ds: Dataset, *, split: splits.Split | None = None
+) -> tuple[splits.Split, BipartiteGraph]:
+    """The split and the TRAINING graph of ``config`` (``config.graph``: plain or enhanced).
+
+    ``split`` replaces ``config.split``'s (chapter 6's refit trains on train + valid).
+    """
+    split = SPLITS[config.split](ds, config.seed) if split is None else split
     return split, GRAPHS[config.graph](config, ds, split)
 
 
@@ -84,9 +89,13 @@ def train_ranking(config: RunConfig, ds: Dataset, *, progress: bool = False) -> 
     return Trained(config, model, split, graph, history)
 
 
-def train_rating(config: RunConfig, ds: Dataset) -> Trained:
-    """Train ``mu + b_u + b_i + f(u, i)`` with MSE, selected on validation RMSE (chapter 6)."""
-    split, graph = prepare(config, ds)
+def train_rating(config: RunConfig, ds: Dataset, *, split: splits.Split | None = None) -> Trained:
+    """Train ``mu + b_u + b_i + f(u, i)`` with MSE, selected on validation RMSE (chapter 6).
+
+    ``split`` replaces ``config.split``'s; with an empty ``split.valid`` all
+    ``config.epochs`` run and the last is kept (a refit, :mod:`~gcnrec_tutorial.blend`).
+    """
+    split, graph = prepare(config, ds, split=split)
     if split.train.ratings is None:
         raise ConfigError(f"the {config.split!r} split has no ratings; use --task ranking")
     mean = float(split.train.ratings.mean())

@@ -40,11 +40,18 @@ not comparable with a number selected on validation.)
 from __future__ import annotations
 
 import dataclasses
-from typing import TYPE_CHECKING
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from .registry import RunConfig
+from tqdm import tqdm
+
+from .registry import SPLITS, RunConfig
+from .runs import provenance, save_json
 
 if TYPE_CHECKING:  # studies imports this module: no import of it at run time here
+    from .dataset import Dataset
     from .studies import Study
 
 SEEDS = (0, 1, 2, 3, 4)  # a seed changes the initialisation and the validation carve
@@ -86,3 +93,103 @@ def rating_u1_best() -> Study:
     )
     question = "How close do validation-tuned MF and SVD++ come to GC-MC's 0.905 on u1?"
     return Study("rating-u1-best", question, runs)
+
+
+@dataclass(frozen=True)
+class BlendStudy:
+    """Components selected on validation, blended on validation, refit on train + valid.
+
+    Each seed runs :func:`~gcnrec_tutorial.blend.blend_components` on that seed's
+    split (``u1.base`` minus its seeded validation part); ``components`` hold
+    seed-0 configs, the seed is replaced per run. ``metric`` is what the
+    command line summarises.
+    """
+
+    name: str
+    question: str
+    components: tuple[tuple[str, RunConfig], ...]
+    seeds: tuple[int, ...] = SEEDS
+    ridge: float = 0.0
+    metric: str = "rmse"
+
+    @property
+    def runs(self) -> tuple[tuple[str, RunConfig], ...]:
+        """Every component run, seed by seed (the refits and blends come on top)."""
+        return tuple(
+            (label, dataclasses.replace(config, seed=seed))
+            for seed in self.seeds
+            for label, config in self.components
+        )
+
+    @property
+    def configs(self) -> list[RunConfig]:
+        return [config for _, config in self.runs]
+
+
+def run_blend_study(
+    study: BlendStudy,
+    data: Dataset,
+    *,
+    results_dir: str | Path | None,
+    small: bool = False,
+    progress: bool = True,
+) -> dict[str, Any]:
+    """Run ``study`` seed by seed; write and return the payload of a plain study.
+
+    Its ``runs`` rows are ``{"label", "config", "result"}`` with ``result["rmse"]``
+    and ``result["mae"]`` on the test part, so :func:`~gcnrec_tutorial.studies.summary`
+    with ``metric="rmse"`` serves it (there are no per-user ranking values).
+    """
+    from .blend import blend_components
+    from .studies import _small
+
+    start = time.perf_counter()
+    runs: list[dict[str, Any]] = []
+    for seed in tqdm(study.seeds, desc=study.name, disable=not progress):
+        components = [
+            (label, dataclasses.replace(_small(c) if small else c, seed=seed))
+            for label, c in study.components
+        ]
+        split = SPLITS[components[0][1].split](data, seed)
+        runs += blend_components(components, data, split, ridge=study.ridge)
+    payload = {
+        "study": study.name,
+        "question": study.question,
+        "small": small,
+        "provenance": provenance(study.components[0][1].device, seeds=list(study.seeds)),
+        "wall_seconds": round(time.perf_counter() - start, 1),
+        "runs": runs,
+    }
+    if results_dir is not None:
+        save_json(Path(results_dir) / f"{study.name}.json", payload)
+    return payload
+
+
+BLEND: tuple[tuple[str, str, float, float, float, int], ...] = (
+    # label, model, lr, reg, bias_reg, d: each family's best validation row
+    ("biased MF", "mf", 0.02, 0.2, 0.05, 32),
+    ("SVD++", "svdpp", 0.02, 0.2, 0.05, 32),
+    ("I-AutoRec", "autorec", 0.005, 150.0, 0.05, 500),
+    ("SVD++ side", "svdpp-side", 0.02, 0.2, 0.05, 32),
+)
+"""The blend's components: each family's best validation row in ``results/rating-sweep.json``."""
+
+
+def rating_u1_blend() -> BlendStudy:
+    """Chapter 6: the validation-chosen components, their refits and their blend on u1."""
+    components = tuple(
+        (
+            label,
+            dataclasses.replace(
+                RECIPE,
+                model=model,
+                lr=lr,
+                reg=reg,
+                embedding_dim=dim,
+                knobs=(("bias_reg", bias_reg),),
+            ),
+        )
+        for label, model, lr, reg, bias_reg, dim in BLEND
+    )
+    question = "Do refitting on all of u1.base and a validation-fit blend reach GC-MC's 0.905?"
+    return BlendStudy("rating-u1-blend", question, components)

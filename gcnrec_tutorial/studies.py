@@ -28,6 +28,7 @@ from . import experiment
 from .dataset import Dataset
 from .errors import ConfigError, RunError
 from .metrics import paired_bootstrap
+from .rating_studies import BlendStudy, run_blend_study
 from .registry import RunConfig
 from .runs import provenance, save_json
 from .tuning import TunedStudy, run_tuned
@@ -54,8 +55,8 @@ def _small(config: RunConfig) -> RunConfig:
     return dataclasses.replace(config, epochs=2, embedding_dim=8, batch_size=4096)
 
 
-AnyStudy = Study | TunedStudy
-"""A fixed list of runs, or a tuned study (:mod:`gcnrec_tutorial.tuning`)."""
+AnyStudy = Study | TunedStudy | BlendStudy
+"""A fixed list of runs, a tuned study (:mod:`gcnrec_tutorial.tuning`) or a blend (chapter 6)."""
 
 STUDIES: dict[str, Callable[[], AnyStudy]] = {}
 """Study name -> ``make() -> Study | TunedStudy``. Register a study with :func:`register`."""
@@ -88,6 +89,8 @@ def run_study(
         A :class:`~gcnrec_tutorial.tuning.TunedStudy` runs through
         :func:`gcnrec_tutorial.tuning.run_tuned` (its payload adds the sweep).
     """
+    if isinstance(study, BlendStudy):
+        return run_blend_study(study, data, results_dir=results_dir, small=small, progress=progress)
     if isinstance(study, TunedStudy):
         return run_tuned(
             study, data, results_dir=results_dir, small=small, progress=progress, jobs=jobs
@@ -224,9 +227,14 @@ def _register_book_studies() -> None:
     """
     from .book_studies import BOOK_STUDIES
     from .method_studies import METHOD_STUDIES
-    from .rating_studies import rating_u1_best
+    from .rating_studies import rating_u1_best, rating_u1_blend
 
-    makers: list[Callable[[], AnyStudy]] = [*BOOK_STUDIES, *METHOD_STUDIES, rating_u1_best]
+    makers: list[Callable[[], AnyStudy]] = [
+        *BOOK_STUDIES,
+        *METHOD_STUDIES,
+        rating_u1_best,
+        rating_u1_blend,
+    ]
     for make in makers:
         register(make)
 
