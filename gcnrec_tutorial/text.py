@@ -5,7 +5,9 @@ Every item and user becomes a short text (:func:`item_texts`,
 pooling its token states (:func:`mean_pool`, :func:`cls_pool`, :func:`encode`).
 User texts list TRAINING interactions only, so no validation or test item
 leaks into a feature. Nearest neighbours by cosine similarity
-(:func:`most_similar`) show what the vectors learned.
+(:func:`most_similar`) show what the vectors learned. Titles in their natural
+word order, and an item found by its title, are in :mod:`gcnrec_tutorial.titles`
+(``natural_title``, ``find_item``; importable from here too).
 
 Where the encoder comes from lives in :mod:`gcnrec_tutorial.encoders`; the
 disk cache of the vectors in :mod:`gcnrec_tutorial.embedding_cache`.
@@ -13,7 +15,6 @@ disk cache of the vectors in :mod:`gcnrec_tutorial.embedding_cache`.
 
 from __future__ import annotations
 
-import difflib
 import math
 import re
 from collections.abc import Sequence
@@ -27,24 +28,12 @@ from tqdm import tqdm
 
 from .errors import ConfigError
 from .interactions import Interactions
+from .titles import find_item as find_item  # re-exported: text.find_item, text.natural_title
+from .titles import natural_title as natural_title
 
 Pooling = Literal["mean", "cls"]
 
 # ---------------------------------------------------------------------------- texts
-
-_ARTICLE = re.compile(r"^(?P<name>.+), (?P<article>The|A|An|La|Le|Les|Il|El|Das|Der|Die)"
-                      r"(?P<year> \(\d{4}\))?$")  # fmt: skip
-
-
-def natural_title(title: str) -> str:
-    """Move a trailing article to the front (``'Usual Suspects, The (1995)'`` -> ``'The ...'``).
-
-    MovieLens stores titles library-style; an encoder reads the natural order better.
-    """
-    match = _ARTICLE.match(title.strip())
-    if match is None:
-        return title.strip()
-    return f"{match['article']} {match['name']}{match['year'] or ''}"
 
 
 def item_text(title: str, year: float, genres: Sequence[str]) -> str:
@@ -246,23 +235,6 @@ def encode(
 
 
 # ---------------------------------------------------------------------------- neighbours
-
-
-def find_item(items: pd.DataFrame, title: str) -> int:
-    """Return the item id whose title is ``title`` (as in ``u.item`` or :func:`natural_title`).
-
-    Chapter 3 uses it to pick a query item for :func:`most_similar`.
-
-    Raises:
-        ConfigError: no such title (the message shows close matches).
-    """
-    wanted = title.strip()
-    for i, t in zip(items.index.tolist(), items["title"].tolist(), strict=True):
-        if wanted in (t.strip(), natural_title(t)):
-            return int(i)
-    close = difflib.get_close_matches(wanted, items["title"].tolist(), n=3, cutoff=0.6)
-    hint = f"; did you mean {', '.join(map(repr, close))}?" if close else ""
-    raise ConfigError(f"no item titled {title!r} (titles look like 'Star Wars (1977)'){hint}")
 
 
 def most_similar(vectors: Tensor, query: int, *, k: int) -> tuple[Tensor, Tensor]:

@@ -35,14 +35,6 @@ def _interactions(ds: data.MovieLens100K, **columns: list[int]) -> Interactions:
 # ---------------------------------------------------------------------------- texts
 
 
-def test_natural_title() -> None:
-    assert text.natural_title("Usual Suspects, The (1995)") == "The Usual Suspects (1995)"
-    assert text.natural_title("Graduate, The") == "The Graduate"
-    assert text.natural_title("Haine, La (1995)") == "La Haine (1995)"
-    assert text.natural_title(" Toy Story (1995) ") == "Toy Story (1995)"
-    assert text.natural_title("The, Theory (1999)") == "The, Theory (1999)"  # not an article
-
-
 def test_item_text() -> None:
     genres = ("Animation", "Children's", "Comedy")
     assert (
@@ -206,13 +198,6 @@ def test_encode_shapes_order_and_norms(tiny_model: Path) -> None:
 
 
 # ---------------------------------------------------------------------------- neighbours
-
-
-def test_find_item(tiny: data.MovieLens100K) -> None:
-    assert text.find_item(tiny.items, "Star Wars (1977)") == 2
-    assert text.find_item(tiny.items, "  Fargo (1996) ") == 3
-    with pytest.raises(ValueError, match="did you mean 'Star Wars \\(1977\\)'"):
-        text.find_item(tiny.items, "Star Wars (1978)")
 
 
 def test_most_similar_hand_example() -> None:
