@@ -59,7 +59,7 @@ AnyStudy = Study | TunedStudy | BlendStudy
 """A fixed list of runs, a tuned study (:mod:`gcnrec_tutorial.tuning`) or a blend (chapter 6)."""
 
 STUDIES: dict[str, Callable[[], AnyStudy]] = {}
-"""Study name -> ``make() -> Study | TunedStudy``. Register a study with :func:`register`."""
+"""Study name -> ``make() -> AnyStudy``. Register a study with :func:`register`."""
 
 
 def register(make: Callable[[], AnyStudy]) -> Callable[[], AnyStudy]:
