@@ -6,24 +6,25 @@ model's loss (BPR unless the model overrides ``Recommender.loss``) plus the
 L2 penalty on the layer-0 rows, step Adam. Every
 ``eval_every`` epochs, rank all items for the validation users; keep the
 weights with the best validation NDCG@K and stop after ``patience``
-evaluations without improvement. Test data never enters :func:`fit`.
+evaluations without improvement. Test data never enters :func:`fit`. It
+returns a :class:`~gcnrec_tutorial.history.History` (importable from here too).
 """
 
 from __future__ import annotations
 
 import copy
-import math
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import torch
 from torch import Tensor
 from tqdm import tqdm
 
 from . import distributed, minibatch
-from .errors import ConfigError, TrainingError
+from .errors import ConfigError
 from .evaluate import evaluate_ranking
 from .graph import BipartiteGraph
+from .history import History as History  # re-exported: train.History
 from .interactions import Interactions
 from .losses import l2_penalty
 from .models import Recommender
@@ -46,63 +47,6 @@ class TrainConfig:
     progress: bool = False  # show a tqdm bar over epochs
     fanouts: tuple[int, ...] | None = None  # mini-batch: neighbours sampled per hop (chapter 7)
     distributed: bool = False  # data-parallel over torchrun's processes (chapter 7)
-
-
-@dataclass
-class History:
-    """What a training loop returns: one row per epoch, and the epoch it kept.
-
-    Both :func:`fit` (ranking) and :func:`gcnrec_tutorial.rating.fit_rating` use
-    it with the same conventions: epochs are 1-based, ``patience`` counts
-    validations, and ``best_epoch`` is the epoch whose weights the model holds
-    on return (``0`` = the initial weights). ``pd.DataFrame(history.rows)``
-    gives the table: ``epoch``, ``loss``, ``seconds`` and, on validation
-    epochs, the validation metrics.
-    """
-
-    metric: str = "valid_ndcg@10"  # the model-selection metric
-    higher_is_better: bool = True
-    rows: list[dict[str, float]] = field(default_factory=list)
-    best_epoch: int = 0
-    best_score: float = float("nan")  # the metric at best_epoch (NaN: never validated)
-    waited: int = 0  # validations since the last improvement
-
-    def log_epoch(
-        self, epoch: int, loss: float, seconds: float, *, model: torch.nn.Module | None = None
-    ) -> dict[str, float]:
-        """Append the epoch's row; refuse a non-finite loss or ``model`` weight (divergence)."""
-        weights_ok = model is None or all(bool(p.isfinite().all()) for p in model.parameters())
-        if not math.isfinite(loss) or not weights_ok:
-            what = f"the loss is {loss}" if not math.isfinite(loss) else "a weight is not finite"
-            raise TrainingError(
-                f"training diverged at epoch {epoch}: {what}; "
-                "lower the learning rate or raise the regularisation"
-            )
-        row = {"epoch": float(epoch), "loss": loss, "seconds": seconds}
-        self.rows.append(row)
-        return row
-
-    def validate(self, metrics: dict[str, float]) -> bool:
-        """Record the last epoch's validation ``metrics``; True if it is the best so far."""
-        row = self.rows[-1]
-        row.update(metrics)
-        score = metrics[self.metric]
-        if not math.isfinite(score):
-            raise TrainingError(f"{self.metric} is {score} at epoch {int(row['epoch'])}")
-        better = score > self.best_score if self.higher_is_better else score < self.best_score
-        if self.best_epoch == 0 or better:
-            self.best_epoch, self.best_score, self.waited = int(row["epoch"]), score, 0
-            return True
-        self.waited += 1
-        return False
-
-    @property
-    def seconds_per_epoch(self) -> float:
-        return sum(r["seconds"] for r in self.rows) / max(len(self.rows), 1)
-
-    @property
-    def epochs(self) -> int:
-        return len(self.rows)
 
 
 def sample_negatives(users: Tensor, seen: Interactions, *, generator: torch.Generator) -> Tensor:
