@@ -5,14 +5,13 @@ from __future__ import annotations
 import pytest
 
 from gcnrec_tutorial import method_studies
-from gcnrec_tutorial.book_studies import SEEDS
 from tests.notebooks.conftest import records_of
 
 WARM = tuple(label for label, _ in method_studies.WARM_MODELS)  # the tuned study's models
-COLD = (
-    "random", "item popularity", "genre popularity", "MF", "LightGCN", "text only",
-    "early fusion", "early fusion (no IDs)", "gated fusion",
-)  # fmt: skip
+COLD_STUDY = method_studies.method_cold()
+COLD = tuple(label for label, _ in COLD_STUDY.baselines + COLD_STUDY.grids) + tuple(
+    label for label, _, _ in COLD_STUDY.variants
+)  # every row of the tuned cold study, variants included
 
 
 @pytest.fixture(scope="module")
@@ -65,7 +64,8 @@ def test_gates_are_in_the_unit_interval(rec: dict) -> None:
 def test_cold_start_study(rec: dict) -> None:
     assert rec["cold_num_candidates"] == 168
     table = rec["cold"]
-    assert set(table) == set(COLD) and all(row["seeds"] == len(SEEDS) for row in table.values())
+    seeds = len(method_studies.SEEDS)
+    assert set(table) == set(COLD) and all(row["seeds"] == seeds for row in table.values())
     check_paired_rows(table, "text only")
     check_paired_rows(rec["cold_vs_random"], "random")
     # text ranks new items per user: better than chance, beyond the paired interval
