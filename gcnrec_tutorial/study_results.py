@@ -57,9 +57,21 @@ def rerun(
 
 
 def per_seed(payload: dict[str, Any], metric: str = "ndcg@20") -> pd.DataFrame:
-    """``(labels, seeds)`` table of one test metric (or ``best_epoch``, ``epochs``, ...)."""
+    """``(labels, seeds)`` table of one test metric (or ``best_epoch``, ``epochs``, ...).
+
+    A run without ``metric`` (e.g. a blend has no ``best_epoch``) gets NaN.
+
+    Raises:
+        KeyError: no run of the study has ``metric``.
+    """
+    if not any(metric in r["result"] for r in payload["runs"]):
+        raise KeyError(f"no run of study {payload['study']!r} has {metric!r}")
     rows = [
-        {"label": r["label"], "seed": r["config"]["seed"], metric: r["result"][metric]}
+        {
+            "label": r["label"],
+            "seed": r["config"]["seed"],
+            metric: r["result"].get(metric, math.nan),
+        }
         for r in payload["runs"]
     ]
     frame = pd.DataFrame(rows).pivot(index="label", columns="seed", values=metric)
@@ -121,8 +133,10 @@ def report(
         table["better on seeds"] = [f"{w}/{values.shape[1]}" for w in wins]
     best, run = per_seed(payload, "best_epoch"), per_seed(payload, "epochs")
     table["best epoch (mean)"] = [
-        f"{b:.0f}" if r > 0 else "-"
+        f"{b:.0f}" if r > 0 and not math.isnan(b) else "-"
         for b, r in zip(best.mean(axis=1), run.max(axis=1), strict=True)
     ]
-    table["epochs run (max)"] = [f"{r:.0f}" if r > 0 else "-" for r in run.max(axis=1)]
+    table["epochs run (max)"] = [
+        f"{r:.0f}" if r > 0 and not math.isnan(r) else "-" for r in run.max(axis=1)
+    ]
     return table

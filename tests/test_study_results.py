@@ -76,3 +76,16 @@ def test_rerun_stops_at_the_epoch_the_study_kept() -> None:
     assert short == dataclasses.replace(config, epochs=2, eval_every=1, device="meta")
     with pytest.raises(ConfigError, match="no run 'A' with seed 7"):
         study_results.rerun(payload, "A", 7)
+
+
+def test_runs_without_a_metric_show_a_dash_and_an_unknown_metric_is_an_error() -> None:
+    """A blend row (rating-u1-blend) has no training length: '-' in its columns, not NaN."""
+    payload = fake_payload()
+    for r in payload["runs"]:
+        if r["label"] == "B":
+            del r["result"]["best_epoch"], r["result"]["epochs"]
+    table = study_results.report(payload, metrics=("ndcg@20",))
+    assert table.loc["B", "best epoch (mean)"] == "-" and table.loc["B", "epochs run (max)"] == "-"
+    assert table.loc["A", "best epoch (mean)"] == "30"
+    with pytest.raises(KeyError, match="rmse"):
+        study_results.per_seed(payload, "rmse")

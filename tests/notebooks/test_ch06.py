@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from gcnrec_tutorial import method_studies
+from gcnrec_tutorial import method_studies, rating_studies
 from gcnrec_tutorial.book_studies import SEEDS
 from tests.notebooks.conftest import records_of
 
@@ -43,6 +43,19 @@ def test_rating_study(rec: dict) -> None:
     assert table["LightGCN"]["lower_than_biases"] == table["late fusion"]["lower_than_biases"]
     assert table["late fusion"]["lower_than_biases"] == len(SEEDS)
     assert table["early fusion"]["lower_than_biases"] == 0
+
+
+def test_rating_blend_study(rec: dict) -> None:
+    """Chapter 6's claims on rating-u1-blend: five seeds, the blend refit is the lowest."""
+    assert rec["rating_blend_seeds"] == list(rating_studies.SEEDS)
+    table = rec["rating_blend"]
+    components = {label for label in table if not label.startswith("blend")}
+    assert {"I-AutoRec", "SVD++", "SVD++ side", "biased MF"} <= components
+    assert set(table) == {*components, "blend", "blend refit"}
+    for row in table.values():
+        assert 0.85 < row["rmse"] < 1.0 and row["rmse_std"] >= 0
+    assert table["blend refit"]["rmse"] == min(row["rmse"] for row in table.values())
+    assert 0.85 < rec["rating_blend_live_autorec"] < 1.2  # the CI run trains 2 epochs
 
 
 def test_ranking_table(rec: dict) -> None:
