@@ -49,7 +49,7 @@ unit: install
 	$(PY) -m pytest tests -q --ignore=tests/notebooks --ignore=tests/book --ignore=tests/assignments
 
 # Every registered study (gcnrec_tutorial.studies.STUDIES), each into results/NAME.json with
-# its provenance; the chapters show these files. Long: about 6.5 hours on 2 CPU cores with
+# its provenance; the chapters show these files. Long: about 7 hours on 2 CPU cores with
 # JOBS=2, most of it the two tuned method studies (method-warm: 316 min of training in 126
 # runs); `python benchmarks/results_budget.py` prints each study's recorded time.
 # JOBS worker processes train a tuned study's runs in parallel, and an interrupted tuned study
