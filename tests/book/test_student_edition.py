@@ -9,6 +9,7 @@ all be absent from the student edition's visible text and downloadable sources, 
 
 from __future__ import annotations
 
+import json
 import re
 from html.parser import HTMLParser
 from pathlib import Path
@@ -148,8 +149,12 @@ def test_student_pages_have_exercises_but_no_solution_elements() -> None:
     html = "\n".join(p.read_text() for p in pages(root))
     assert len(re.findall(r'class="[^"]*\bexercise\b', html)) >= 19
     assert not re.search(r'class="[^"]*\bsolution\b', html), "a solution element is in the HTML"
+    directive = re.compile(r"(`{3,}|:{3,})\{solution")  # a fence opening one, not code text
     for nb_path in (root / "_sources").rglob("*.ipynb"):
-        assert "{solution" not in nb_path.read_text(), f"{nb_path} holds a solution directive"
+        cells = json.loads(nb_path.read_text())["cells"]
+        markdown = ["".join(c["source"]) for c in cells if c["cell_type"] == "markdown"]
+        held = [m for m in markdown if directive.search(m)]
+        assert not held, f"{nb_path} holds a solution directive: {held[0][:200]}"
 
 
 def test_student_edition_leaves_out_the_instructor_pages() -> None:
