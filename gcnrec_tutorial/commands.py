@@ -209,7 +209,8 @@ def cmd_experiment(args: argparse.Namespace) -> dict[str, Any]:
         progress=not args.json and sys.stderr.isatty(),
         jobs=args.jobs,
     )
-    metric = getattr(study, "metric", "ndcg@10")  # a rating blend study says "rmse"
+    rating = "rmse" in payload["runs"][0]["result"]  # rating runs report RMSE, ranking runs NDCG
+    metric = "rmse" if rating else "ndcg@10"
     table = studies.summary(payload, metric=metric)
     return {
         "study": study.name,

@@ -79,15 +79,12 @@ not comparable with a number selected on validation.)
 from __future__ import annotations
 
 import dataclasses
-import time
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tqdm import tqdm
 
 from .registry import SPLITS, RunConfig
-from .runs import provenance, save_json
 
 if TYPE_CHECKING:  # studies imports this module: no import of it at run time here
     from .dataset import Dataset
@@ -140,8 +137,7 @@ class BlendStudy:
 
     Each seed runs :func:`~gcnrec_tutorial.blend.blend_components` on that seed's
     split (``u1.base`` minus its seeded validation part); ``components`` hold
-    seed-0 configs, the seed is replaced per run. ``metric`` is what the
-    command line summarises.
+    seed-0 configs, the seed is replaced per run.
     """
 
     name: str
@@ -149,7 +145,6 @@ class BlendStudy:
     components: tuple[tuple[str, RunConfig], ...]
     seeds: tuple[int, ...] = SEEDS
     ridge: float = 0.0
-    metric: str = "rmse"
 
     @property
     def runs(self) -> tuple[tuple[str, RunConfig], ...]:
@@ -165,24 +160,19 @@ class BlendStudy:
         return [config for _, config in self.runs]
 
 
-def run_blend_study(
-    study: BlendStudy,
-    data: Dataset,
-    *,
-    results_dir: str | Path | None,
-    small: bool = False,
-    progress: bool = True,
-) -> dict[str, Any]:
-    """Run ``study`` seed by seed; write and return the payload of a plain study.
+def blend_runs(
+    study: BlendStudy, data: Dataset, *, small: bool = False, progress: bool = True
+) -> list[dict[str, Any]]:
+    """The ``runs`` rows of ``study``, seed by seed (:func:`~gcnrec_tutorial.studies.run_study`
+    writes them with the provenance, as for a plain study).
 
-    Its ``runs`` rows are ``{"label", "config", "result"}`` with ``result["rmse"]``
-    and ``result["mae"]`` on the test part, so :func:`~gcnrec_tutorial.studies.summary`
+    Each row is ``{"label", "config", "result"}`` with ``result["rmse"]`` and
+    ``result["mae"]`` on the test part, so :func:`~gcnrec_tutorial.studies.summary`
     with ``metric="rmse"`` serves it (there are no per-user ranking values).
     """
     from .blend import blend_components
     from .studies import _small
 
-    start = time.perf_counter()
     runs: list[dict[str, Any]] = []
     for seed in tqdm(study.seeds, desc=study.name, disable=not progress):
         components = [
@@ -191,17 +181,7 @@ def run_blend_study(
         ]
         split = SPLITS[components[0][1].split](data, seed)
         runs += blend_components(components, data, split, ridge=study.ridge)
-    payload = {
-        "study": study.name,
-        "question": study.question,
-        "small": small,
-        "provenance": provenance(study.components[0][1].device, seeds=list(study.seeds)),
-        "wall_seconds": round(time.perf_counter() - start, 1),
-        "runs": runs,
-    }
-    if results_dir is not None:
-        save_json(Path(results_dir) / f"{study.name}.json", payload)
-    return payload
+    return runs
 
 
 BLEND: tuple[tuple[str, str, float, float, float, int], ...] = (

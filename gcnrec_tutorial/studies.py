@@ -28,7 +28,7 @@ from . import experiment
 from .dataset import Dataset
 from .errors import ConfigError, RunError
 from .metrics import paired_bootstrap
-from .rating_studies import BlendStudy, run_blend_study
+from .rating_studies import BlendStudy, blend_runs
 from .registry import RunConfig
 from .runs import provenance, save_json
 from .tuning import TunedStudy, run_tuned
@@ -80,7 +80,9 @@ def run_study(
     """Run every config of ``study``; write and return the results payload.
 
     ``jobs`` parallel worker processes serve a tuned study (see
-    :func:`gcnrec_tutorial.tuning.run_tuned`); a plain study runs in turn.
+    :func:`gcnrec_tutorial.tuning.run_tuned`); a plain study runs in turn, and a
+    :class:`~gcnrec_tutorial.rating_studies.BlendStudy` seed by seed
+    (:func:`~gcnrec_tutorial.rating_studies.blend_runs`).
 
     Returns:
         ``{"study", "question", "small", "provenance", "wall_seconds", "runs"}`` where
@@ -89,18 +91,19 @@ def run_study(
         A :class:`~gcnrec_tutorial.tuning.TunedStudy` runs through
         :func:`gcnrec_tutorial.tuning.run_tuned` (its payload adds the sweep).
     """
-    if isinstance(study, BlendStudy):
-        return run_blend_study(study, data, results_dir=results_dir, small=small, progress=progress)
     if isinstance(study, TunedStudy):
         return run_tuned(
             study, data, results_dir=results_dir, small=small, progress=progress, jobs=jobs
         )
     start = time.perf_counter()
-    runs = []
-    for label, config in tqdm(study.runs, desc=study.name, disable=not progress):
-        config = _small(config) if small else config
-        result = experiment.run(config, data, per_user=True)
-        runs.append({"label": label, "config": dataclasses.asdict(config), "result": result})
+    if isinstance(study, BlendStudy):  # components, their refits and blends, seed by seed
+        runs = blend_runs(study, data, small=small, progress=progress)
+    else:
+        runs = []
+        for label, config in tqdm(study.runs, desc=study.name, disable=not progress):
+            config = _small(config) if small else config
+            result = experiment.run(config, data, per_user=True)
+            runs.append({"label": label, "config": dataclasses.asdict(config), "result": result})
     seeds = sorted({config.seed for _, config in study.runs})
     devices = sorted({config.device for _, config in study.runs})
     payload = {

@@ -136,8 +136,9 @@ def run_tuned(
             sweep_results.append(result)
             bar.update(0 if jobs > 1 else 1)
             score = _score(result, study.metric)
+            recorded = None if math.isinf(score) else score  # no validation score: strict JSON
             sweep.append(
-                {"label": label, "config": dataclasses.asdict(config), study.metric: score}
+                {"label": label, "config": dataclasses.asdict(config), study.metric: recorded}
             )
             if score > best[0] or best[1] < 0:  # ties keep the earlier candidate
                 best = (score, index)

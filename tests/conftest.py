@@ -13,8 +13,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 
 from gcnrec_tutorial import data
+from gcnrec_tutorial.graph import BipartiteGraph, build_graph
+from gcnrec_tutorial.interactions import Interactions
 
 OCCUPATIONS = ["engineer", "student", "writer", "other"]
 TITLES = [
@@ -150,3 +153,30 @@ def own(tmp_path: Path) -> Path:
     path = tmp_path / "events.csv"
     path.write_text("member,thing,stars,t\n" + "\n".join(rows) + "\n")
     return path
+
+
+def toy_graph(
+    num_users: int, num_items: int, *, per_user: int = 4, seed: int = 0
+) -> BipartiteGraph:
+    """A random training graph: each user draws ``per_user`` items (duplicates merged)."""
+    rng = np.random.default_rng(seed)
+    pairs = sorted(
+        {(u, int(rng.integers(num_items))) for u in range(num_users) for _ in range(per_user)}
+    )
+    users, items = torch.tensor(pairs).T
+    return build_graph(
+        Interactions.from_tensors(users, items, num_users=num_users, num_items=num_items)
+    )
+
+
+def cold_item_train() -> Interactions:
+    """4 users x 6 items; item 5 has no training interaction (a cold item), chapter 5's tests."""
+    pairs = [(0, 0), (0, 1), (1, 1), (1, 2), (2, 2), (2, 3), (3, 3), (3, 4), (3, 0)]
+    users, items = torch.tensor(pairs).T
+    return Interactions.from_tensors(users, items, num_users=4, num_items=6)
+
+
+def toy_text(num_users: int, num_items: int, dim: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Seeded ``(U, dim)`` and ``(I, dim)`` stand-ins for frozen text embeddings."""
+    g = torch.Generator().manual_seed(0)
+    return torch.randn(num_users, dim, generator=g), torch.randn(num_items, dim, generator=g)

@@ -5,6 +5,7 @@ A user's mistake is one line on stderr and exit status 2; a bug keeps its traceb
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -308,3 +309,27 @@ def test_fetch_verifies_ml_latest_small(
     monkeypatch.setattr(encoders, "weights_sha256", lambda folder: "0" * 64)
     out = run(["fetch", "--dataset", "ml-latest-small", "--json"], capsys)
     assert out["ml-latest-small"] == str(movielens_small.SHIPPED)
+
+
+def test_a_tuned_study_summarises_its_test_ndcg(
+    monkeypatch: pytest.MonkeyPatch, tiny_dir: Path, tmp_path: Path, capsys
+) -> None:
+    """A tuned study's runs carry ``valid_ndcg@10``, None for a baseline: the summary is of test
+    NDCG@10 (summarising the selection metric once produced NaN and a crash in --json)."""
+    from gcnrec_tutorial import studies
+    from gcnrec_tutorial.registry import RunConfig
+
+    base = RunConfig(split="ratio", device="cpu", epochs=2, eval_every=1)
+    study = studies.TunedStudy(
+        "tuned-tiny",
+        "?",
+        (("MF", (dataclasses.replace(base, model="mf"),)),),
+        seeds=(0,),
+        baselines=(("item popularity", dataclasses.replace(base, model="popularity")),),
+    )
+    monkeypatch.setitem(studies.STUDIES, "tuned-tiny", lambda: study)
+    monkeypatch.setenv("GCNREC_DATA_DIR", str(tiny_dir))
+    args = ["experiment", "tuned-tiny", "--small", "--results-dir", str(tmp_path / "out"), "--json"]
+    out = run(args, capsys)
+    assert set(out["ndcg@10"]) == {"MF", "item popularity"}
+    assert all(0 <= v <= 1 for v in out["ndcg@10"].values())

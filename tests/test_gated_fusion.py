@@ -9,22 +9,19 @@ from gcnrec_tutorial import fusion, gated_fusion, models
 from gcnrec_tutorial.errors import ConfigError
 from gcnrec_tutorial.graph import build_graph
 from gcnrec_tutorial.interactions import Interactions
+from tests.conftest import cold_item_train, toy_text
 
 U, I, T, D = 4, 6, 8, 5  # noqa: E741
 
 
 @pytest.fixture
 def train() -> Interactions:
-    # item 5 has no training interaction: a cold item
-    pairs = [(0, 0), (0, 1), (1, 1), (1, 2), (2, 2), (2, 3), (3, 3), (3, 4), (3, 0)]
-    users, items = torch.tensor(pairs).T
-    return Interactions.from_tensors(users, items, num_users=U, num_items=I)
+    return cold_item_train()  # item 5 has no training interaction: a cold item
 
 
 @pytest.fixture
 def text() -> tuple[torch.Tensor, torch.Tensor]:
-    g = torch.Generator().manual_seed(0)
-    return torch.randn(U, T, generator=g), torch.randn(I, T, generator=g)
+    return toy_text(U, I, T)
 
 
 def test_importable_from_fusion():

@@ -2,24 +2,20 @@
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
 import torch
 
 from gcnrec_tutorial import gcn, models
 from gcnrec_tutorial.gcn import GCN
-from gcnrec_tutorial.graph import BipartiteGraph, build_graph
-from gcnrec_tutorial.interactions import Interactions
+from gcnrec_tutorial.graph import BipartiteGraph
+from tests.conftest import toy_graph
 
 U, I = 7, 9  # noqa: E741 (users, items: the book's notation)
 
 
 @pytest.fixture
 def graph() -> BipartiteGraph:
-    rng = np.random.default_rng(0)
-    pairs = sorted({(u, int(rng.integers(I))) for u in range(U) for _ in range(4)})
-    users, items = torch.tensor(pairs).T
-    return build_graph(Interactions.from_tensors(users, items, num_users=U, num_items=I))
+    return toy_graph(U, I)
 
 
 def test_importable_from_models() -> None:

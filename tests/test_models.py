@@ -2,27 +2,23 @@
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
 import torch
 from torch_geometric.nn import GraphConv
 from torch_geometric.nn.models import LightGCN as PygLightGCN
 
 from gcnrec_tutorial.errors import ConfigError
-from gcnrec_tutorial.graph import BipartiteGraph, build_graph
-from gcnrec_tutorial.interactions import Interactions
+from gcnrec_tutorial.graph import BipartiteGraph
 from gcnrec_tutorial.losses import bpr_loss
 from gcnrec_tutorial.models import GCN, MF, GCNLayer, LightGCN, propagate
+from tests.conftest import toy_graph
 
 U, I = 7, 9  # noqa: E741 (users, items: the book's notation)
 
 
 @pytest.fixture
 def graph() -> BipartiteGraph:
-    rng = np.random.default_rng(0)
-    pairs = sorted({(u, int(rng.integers(I))) for u in range(U) for _ in range(4)})
-    users, items = torch.tensor(pairs).T
-    return build_graph(Interactions.from_tensors(users, items, num_users=U, num_items=I))
+    return toy_graph(U, I)
 
 
 def test_propagate_equals_dense_product_and_its_gradient(graph: BipartiteGraph) -> None:
