@@ -97,4 +97,3 @@ def test_a_plain_study_in_workers_equals_one_in_turn(tiny, tmp_path: Path, monke
     assert len(list((tmp_path / "c").glob("*.json"))) == 4
     with pytest.raises(ConfigError, match="results_dir"):
         run_cache.run_labelled(runs, tiny, cache=None, jobs=2, progress=False)
-

@@ -19,7 +19,8 @@ from typing import Any
 
 def _runs(path: Path) -> dict[tuple[str, int], dict[str, Any]]:
     payload = json.loads(path.read_text(encoding="utf-8"))
-    return {(r["label"], int(r["config"]["seed"])): r["result"] for r in payload.get("runs", [])}
+    runs = [r for r in payload.get("runs", []) if "config" in r and "result" in r]
+    return {(r["label"], int(r["config"]["seed"])): r["result"] for r in runs}
 
 
 def compare(a: Path, b: Path) -> dict[str, Any]:
