@@ -1,26 +1,24 @@
-"""What ``make results`` costs: the recorded time of every registered study, against 2 hours.
+"""What ``make results`` costs: each study's recorded wall time, against the 2-hour budget.
 
-Reads each registered study's ``results/NAME.json`` (nothing is trained) and
-prints one row per study: its runs, the threads and seeds its provenance
-records, and its measured time. A plain study runs its configs one after the
-other in one process, so its time is the recorded ``wall_seconds``. A tuned
-study (:mod:`gcnrec_tutorial.tuning`) may have been resumed over several
-sessions, so its wall time says little; it records ``compute_seconds``, the
-summed training time of its distinct runs, and ``make results`` trains them in
-``--jobs`` one-thread worker processes, so its wall time on 2 CPU cores is about
-``compute_seconds / jobs`` (the estimate in the last column). The total is
-compared with the issue's budget, 2 hours for the whole set on 2 CPU cores.
+Reads every registered study's ``results/NAME.json`` and the exercise answers'
+``results/exercise-answers.json`` (nothing is trained) and prints one row per
+file: its runs, the worker processes and threads that made it, its wall time
+(``wall_seconds``: from the study's start to its file) and, for a tuned study,
+the summed training time of its runs (``compute_seconds``). When the files come
+from one ``make results`` (a fresh clone, JOBS=2, 2 CPU cores), the wall
+times add up to what that command took; the total is compared with the issue's
+budget, 2 hours on 2 CPU cores. A study that was resumed over several sessions
+records the wall time of its last session only: the last column then says
+``resumed`` and the total is not a measurement.
 
-The recorded times come from machines that were sometimes shared with other
-jobs: read them as upper bounds of a quiet machine's time.
-
-Usage: ``python benchmarks/results_budget.py [--jobs 2] [--budget-hours 2]``
+Usage: ``python benchmarks/results_budget.py [--results DIR] [--budget-hours 2]``
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+from pathlib import Path
 
 from gcnrec_tutorial.studies import RESULTS_DIR, STUDIES
 
@@ -31,45 +29,62 @@ def distinct_runs(payload: dict) -> int:
     return len(payload["runs"]) + len(sweep) - len({s["label"] for s in sweep})
 
 
-def row(name: str, jobs: int) -> dict[str, str | float]:
-    """One study's runs, provenance and measured (or estimated) seconds on 2 cores."""
-    path = RESULTS_DIR / f"{name}.json"
+def row(name: str, results: Path) -> dict[str, str]:
+    """One study's runs, threads, wall and compute seconds."""
+    path = results / f"{name}.json"
     if not path.exists():
-        return {"study": name, "runs": "-", "threads": "-", "seeds": "-", "kind": "missing",
-                "recorded s": "-", "2-core s": 0.0}  # fmt: skip
+        return {"file": name, "runs": "-", "threads": "-", "wall s": "-", "compute s": "-",
+                "one run": "missing"}  # fmt: skip
     payload = json.loads(path.read_text())
-    prov = payload["provenance"]
-    tuned = "compute_seconds" in payload
-    recorded = float(payload["compute_seconds"] if tuned else payload["wall_seconds"])
+    wall = float(payload["wall_seconds"])
+    compute = payload.get("compute_seconds")
+    resumed = compute is not None and wall < float(compute) / 4  # more cores than a machine has
     return {
-        "study": name,
+        "file": name,
         "runs": str(distinct_runs(payload)),
-        "threads": str(prov.get("threads")),
-        "seeds": str(len(prov.get("seeds", []))),
-        "kind": "tuned (summed)" if tuned else "plain (wall)",
-        "recorded s": str(round(recorded)),
-        "2-core s": recorded / jobs if tuned else recorded,
+        "threads": str(payload["provenance"].get("threads")),
+        "wall s": f"{wall:.0f}",
+        "compute s": "-" if compute is None else f"{float(compute):.0f}",
+        "one run": "resumed" if resumed else "yes",
+    }
+
+
+def exercises_row(results: Path) -> dict[str, str]:
+    """The exercise answers' last full run (``tools/exercise_answers.py``)."""
+    path = results / "exercise-answers.json"
+    last = json.loads(path.read_text()).get("last_run") if path.exists() else None
+    if not last:
+        return {"file": "exercise-answers", "runs": "-", "threads": "-", "wall s": "-",
+                "compute s": "-", "one run": "not recorded"}  # fmt: skip
+    return {
+        "file": "exercise-answers",
+        "runs": str(last["exercises"]),
+        "threads": str(last["threads"]),
+        "wall s": f"{float(last['wall_seconds']):.0f}",
+        "compute s": "-",
+        "one run": "yes",
     }
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--jobs", type=int, default=2, help="make results' JOBS (default 2)")
+    parser.add_argument("--results", type=Path, default=RESULTS_DIR)
     parser.add_argument("--budget-hours", type=float, default=2.0)
     args = parser.parse_args()
-    rows = [row(name, args.jobs) for name in STUDIES]
-    header = ("study", "runs", "threads", "seeds", "kind", "recorded s", "2-core s")
-    widths = [max(len(h), *(len(str(r[h])) for r in rows)) for h in header[:-1]] + [9]
+    rows = [row(name, args.results) for name in STUDIES] + [exercises_row(args.results)]
+    header = list(rows[0])
+    widths = [max(len(h), *(len(r[h]) for r in rows)) for h in header]
     print("  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)))
     for r in rows:
-        cells = [str(r[h]) for h in header[:-1]] + [f"{float(r['2-core s']):.0f}"]
-        print("  ".join(c.ljust(w) for c, w in zip(cells, widths, strict=True)))
-    total = sum(float(r["2-core s"]) for r in rows)
+        print("  ".join(r[h].ljust(w) for h, w in zip(header, widths, strict=True)))
+    total = sum(float(r["wall s"]) for r in rows if r["wall s"] != "-")
+    measured = all(r["one run"] == "yes" for r in rows)
     budget = args.budget_hours * 3600
+    verdict = "within" if total <= budget else "over"
+    how = "measured" if measured else "NOT one measurement (a file is missing or resumed)"
     print(
-        f"total about {total / 3600:.1f} h on 2 CPU cores with JOBS={args.jobs} "
-        f"(budget {args.budget_hours:g} h: {'within' if total <= budget else 'over'}, "
-        f"{total / budget:.1f}x)"
+        f"total wall {total / 60:.0f} min ({how}); budget {args.budget_hours:g} h: "
+        f"{verdict} ({total / budget:.2f}x)"
     )
 
 

@@ -180,3 +180,19 @@ def toy_text(num_users: int, num_items: int, dim: int) -> tuple[torch.Tensor, to
     """Seeded ``(U, dim)`` and ``(I, dim)`` stand-ins for frozen text embeddings."""
     g = torch.Generator().manual_seed(0)
     return torch.randn(num_users, dim, generator=g), torch.randn(num_items, dim, generator=g)
+
+
+@pytest.fixture(scope="module")
+def tiny_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A tiny random BERT saved as a Hugging Face folder (one per test module)."""
+    from .test_encoders import make_tiny_model
+
+    return make_tiny_model(tmp_path_factory.mktemp("models") / "tiny-a", seed=0)
+
+
+@pytest.fixture
+def encoder_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """An empty ``GCNREC_CACHE_DIR`` (models and embeddings) for one test."""
+    folder = tmp_path / "cache"
+    monkeypatch.setenv("GCNREC_CACHE_DIR", str(folder))
+    return folder

@@ -18,23 +18,10 @@ from gcnrec_tutorial.data import MovieLens100K
 from gcnrec_tutorial.interactions import Interactions
 
 from .conftest import TITLES
-from .test_encoders import make_tiny_model
-
-
-@pytest.fixture(scope="module")
-def tiny_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return make_tiny_model(tmp_path_factory.mktemp("models") / "tiny-a", seed=0)
-
-
-@pytest.fixture
-def cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    folder = tmp_path / "cache"
-    monkeypatch.setenv("GCNREC_CACHE_DIR", str(folder))
-    return folder
 
 
 def test_item_and_user_embeddings(
-    tiny: MovieLens100K, tiny_model: Path, cache: Path, monkeypatch: pytest.MonkeyPatch
+    tiny: MovieLens100K, tiny_model: Path, encoder_cache: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     frame = pd.DataFrame({"user": [0, 0, 1], "item": [2, 3, 1], "rating": [5, 4, 3]})
     train = Interactions.from_frame(frame, num_users=tiny.num_users, num_items=tiny.num_items)
@@ -51,7 +38,7 @@ def test_item_and_user_embeddings(
 
 
 def test_item_embeddings_add_the_tags_training_allows(
-    tiny: MovieLens100K, tiny_model: Path, cache: Path
+    tiny: MovieLens100K, tiny_model: Path, encoder_cache: Path
 ) -> None:
     """A dataset with tags (chapter 8): item texts get the tags of TRAINING pairs only."""
     tags = pd.DataFrame(

@@ -25,24 +25,12 @@ TEXTS = ["toy story (1995)", "fargo (1996)", "heat"]
 
 
 @pytest.fixture(scope="module")
-def tiny_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return make_tiny_model(tmp_path_factory.mktemp("models") / "tiny-a", seed=0)
-
-
-@pytest.fixture(scope="module")
 def other_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return make_tiny_model(tmp_path_factory.mktemp("models") / "tiny-b", seed=1)
 
 
-@pytest.fixture
-def cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    folder = tmp_path / "cache"
-    monkeypatch.setenv("GCNREC_CACHE_DIR", str(folder))
-    return folder
-
-
 def _fail(*args: object, **kwargs: object) -> None:
-    raise AssertionError("the encoder was loaded on a cache hit")
+    raise AssertionError("the encoder was loaded on a encoder_cache hit")
 
 
 class EncoderLoaded(Exception):
@@ -89,39 +77,47 @@ def test_cache_key_changes_with_every_input() -> None:
 
 
 def test_cache_hit_skips_the_encoder(
-    tiny_model: Path, cache: Path, monkeypatch: pytest.MonkeyPatch
+    tiny_model: Path, encoder_cache: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     first = _embed(tiny_model)
-    assert not first.cache_hit and first.path is not None and first.path.parent.parent == cache
-    assert first.path == cache / "embeddings" / f"{first.key}.safetensors"
+    assert (
+        not first.cache_hit and first.path is not None and first.path.parent.parent == encoder_cache
+    )
+    assert first.path == encoder_cache / "embeddings" / f"{first.key}.safetensors"
     monkeypatch.setattr(embedding_cache, "load_encoder", _fail)
     second = _embed(tiny_model)
     assert second.cache_hit and second.key == first.key and second.path == first.path
     assert torch.equal(second.vectors, first.vectors)
 
 
-def test_cached_file_holds_the_vectors_key_and_checksum(tiny_model: Path, cache: Path) -> None:
+def test_cached_file_holds_the_vectors_key_and_checksum(
+    tiny_model: Path, encoder_cache: Path
+) -> None:
     result = _embed(tiny_model)
     assert result.path is not None
     assert torch.equal(load_file(result.path)["vectors"], result.vectors)
     assert embedding_cache.load_embeddings(result.path, result.key) is not None
     assert embedding_cache.load_embeddings(result.path, "another key") is None
-    assert embedding_cache.load_embeddings(cache / "missing.safetensors", result.key) is None
+    assert (
+        embedding_cache.load_embeddings(encoder_cache / "missing.safetensors", result.key) is None
+    )
 
 
-def test_miss_equals_the_encoder_run_by_hand(tiny_model: Path, cache: Path) -> None:
+def test_miss_equals_the_encoder_run_by_hand(tiny_model: Path, encoder_cache: Path) -> None:
     tokenizer, model = encoders.load_encoder(tiny_model, device="cpu")
     by_hand = text.encode(TEXTS, tokenizer, model, progress=False)
     torch.testing.assert_close(_embed(tiny_model, device="cpu").vectors, by_hand)
 
 
-def test_no_cache_writes_nothing(tiny_model: Path, cache: Path) -> None:
+def test_no_cache_writes_nothing(tiny_model: Path, encoder_cache: Path) -> None:
     result = _embed(tiny_model, texts=["heat"], use_cache=False)
     assert result.path is None and not result.cache_hit
-    assert not cache.exists()  # neither embeddings nor the weights-digest memo
+    assert not encoder_cache.exists()  # neither embeddings nor the weights-digest memo
 
 
-def test_different_model_misses_the_cache(tiny_model: Path, other_model: Path, cache: Path) -> None:
+def test_different_model_misses_the_cache(
+    tiny_model: Path, other_model: Path, encoder_cache: Path
+) -> None:
     a = _embed(tiny_model, texts=["heat"])
     b = _embed(other_model, texts=["heat"])
     assert not b.cache_hit and a.key != b.key and not torch.equal(a.vectors, b.vectors)
@@ -129,7 +125,7 @@ def test_different_model_misses_the_cache(tiny_model: Path, other_model: Path, c
 
 @pytest.mark.parametrize("damage", ["truncate", "flip", "garbage"])
 def test_corrupt_cache_is_rebuilt(
-    tiny_model: Path, cache: Path, monkeypatch: pytest.MonkeyPatch, damage: str
+    tiny_model: Path, encoder_cache: Path, monkeypatch: pytest.MonkeyPatch, damage: str
 ) -> None:
     texts = ["toy story (1995)", "fargo (1996)"]
     first = _embed(tiny_model, texts=texts)
@@ -153,44 +149,47 @@ def test_corrupt_cache_is_rebuilt(
 
 
 def test_read_only_cache_serves_hits(
-    tmp_path: Path, cache: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, encoder_cache: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Defect 1: a hit must not write (the weights-digest memo used to be rewritten)."""
     model = make_tiny_model(tmp_path / "model", seed=0)
     first = _embed(model)
     # Copied without its times (cp -r, a container layer): same bytes, the memo misses.
     os.utime(model / "model.safetensors", ns=(10**18, 10**18))
-    make_read_only(cache, monkeypatch)
+    make_read_only(encoder_cache, monkeypatch)
     monkeypatch.setattr(embedding_cache, "load_encoder", _fail)
     second = _embed(model)
     assert second.cache_hit and torch.equal(second.vectors, first.vectors)
 
 
 def test_failed_cache_write_keeps_the_vectors_and_warns(
-    tiny_model: Path, cache: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+    tiny_model: Path,
+    encoder_cache: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     """Defect 2: an encoding must not be thrown away because the cache is not writable."""
     _embed(tiny_model, texts=["heat"])  # the cache exists, with the weights digest remembered
-    make_read_only(cache, monkeypatch)
+    make_read_only(encoder_cache, monkeypatch)
     with caplog.at_level(logging.WARNING, logger="gcnrec_tutorial.embedding_cache"):
         result = _embed(tiny_model)
     assert not result.cache_hit and result.path is None
     expected = _embed(tiny_model, use_cache=False)
     torch.testing.assert_close(result.vectors, expected.vectors)
-    would_be = cache / "embeddings" / f"{result.key}.safetensors"
+    would_be = encoder_cache / "embeddings" / f"{result.key}.safetensors"
     assert not would_be.exists()
     [record] = [r for r in caplog.records if r.levelno == logging.WARNING]
     assert str(would_be) in record.getMessage()
     assert "could not be written" in record.getMessage()
 
 
-def test_cache_files_get_normal_permissions(tiny_model: Path, cache: Path) -> None:
+def test_cache_files_get_normal_permissions(tiny_model: Path, encoder_cache: Path) -> None:
     """Defect 3: files were created 0600 (a temporary file's mode), unreadable to others."""
     with umask(0o022):
         result = _embed(tiny_model)
     assert result.path is not None
     assert mode(result.path) == 0o644
-    assert mode(cache / "weights_sha256.json") == 0o644
+    assert mode(encoder_cache / "weights_sha256.json") == 0o644
     assert not [p.name for p in result.path.parent.iterdir() if p.name.startswith(".")]
 
 
@@ -211,7 +210,7 @@ def _fake_encoder(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 
 
 def test_cache_filled_on_one_device_type_is_not_used_on_another(
-    tiny_model: Path, cache: Path, monkeypatch: pytest.MonkeyPatch
+    tiny_model: Path, encoder_cache: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Defect 4: CUDA encodes in fp16, so a GPU-filled cache must not decide CPU features."""
     cpu = _embed(tiny_model, device="cpu")
@@ -226,7 +225,7 @@ def test_cache_filled_on_one_device_type_is_not_used_on_another(
 
 
 def test_vectors_come_back_on_the_requested_device(
-    tiny_model: Path, cache: Path, monkeypatch: pytest.MonkeyPatch
+    tiny_model: Path, encoder_cache: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Defect 5: a hit ignored ``device``; the CLI's --device must hold on hits and misses."""
     devices = _fake_encoder(monkeypatch)
@@ -244,7 +243,7 @@ def test_vectors_come_back_on_the_requested_device(
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
 def test_cuda_embeddings_are_cached_apart_and_stay_on_the_gpu(
-    tiny_model: Path, cache: Path
+    tiny_model: Path, encoder_cache: Path
 ) -> None:
     cpu = _embed(tiny_model, device="cpu")
     gpu = _embed(tiny_model, device="cuda")
@@ -260,7 +259,7 @@ def test_cuda_embeddings_are_cached_apart_and_stay_on_the_gpu(
 
 
 def test_cli_encode_and_neighbors(
-    tiny_dir: Path, tiny_model: Path, cache: Path, capsys: pytest.CaptureFixture[str]
+    tiny_dir: Path, tiny_model: Path, encoder_cache: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     argv = ["encode", "--data-dir", str(tiny_dir), "--model", str(tiny_model), "--json"]
     assert cli.main(argv) == 0

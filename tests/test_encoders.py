@@ -130,18 +130,6 @@ def mode(path: Path) -> int:
     return stat.S_IMODE(path.stat().st_mode)
 
 
-@pytest.fixture(scope="module")
-def tiny_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return make_tiny_model(tmp_path_factory.mktemp("models") / "tiny-a", seed=0)
-
-
-@pytest.fixture
-def cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    folder = tmp_path / "cache"
-    monkeypatch.setenv("GCNREC_CACHE_DIR", str(folder))
-    return folder
-
-
 def test_make_read_only_refuses_writes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     folder = tmp_path / "ro"
     (folder / "sub").mkdir(parents=True)
@@ -161,15 +149,17 @@ def test_make_read_only_refuses_writes(tmp_path: Path, monkeypatch: pytest.Monke
     (tmp_path / "outside.txt").write_text("fine")
 
 
-def test_unknown_model_is_a_clear_error(cache: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_unknown_model_is_a_clear_error(
+    encoder_cache: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     with pytest.raises(ValueError, match="neither 'all-MiniLM-L6-v2', 'all-mpnet-base-v2', a"):
         encoders.resolve_model("no-such-org/no-such-model-xyz")
 
 
-def test_resolve_model_keeps_a_local_directory(tiny_model: Path, cache: Path) -> None:
+def test_resolve_model_keeps_a_local_directory(tiny_model: Path, encoder_cache: Path) -> None:
     assert encoders.resolve_model(tiny_model) == tiny_model
-    assert not cache.exists()  # nothing unpacked for a local model
+    assert not encoder_cache.exists()  # nothing unpacked for a local model
 
 
 def test_load_encoder_on_cpu_is_float32_eval(tiny_model: Path) -> None:

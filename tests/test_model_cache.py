@@ -16,22 +16,12 @@ from gcnrec_tutorial.errors import DataError
 from .test_encoders import make_read_only, make_tiny_model
 
 
-@pytest.fixture(scope="module")
-def tiny_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return make_tiny_model(tmp_path_factory.mktemp("models") / "tiny-a", seed=0)
-
-
-@pytest.fixture
-def cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    folder = tmp_path / "cache"
-    monkeypatch.setenv("GCNREC_CACHE_DIR", str(folder))
-    return folder
-
-
-def test_weights_sha256_is_the_file_digest_and_remembered(tiny_model: Path, cache: Path) -> None:
+def test_weights_sha256_is_the_file_digest_and_remembered(
+    tiny_model: Path, encoder_cache: Path
+) -> None:
     digest = model_cache.weights_sha256(tiny_model)
     assert digest == hashlib.sha256((tiny_model / "model.safetensors").read_bytes()).hexdigest()
-    memo_path = cache / "weights_sha256.json"
+    memo_path = encoder_cache / "weights_sha256.json"
     memo = json.loads(memo_path.read_text())
     weights = tiny_model / "model.safetensors"
     assert memo == {
@@ -45,11 +35,11 @@ def test_weights_sha256_is_the_file_digest_and_remembered(tiny_model: Path, cach
     memo_path.write_text(json.dumps(memo))
     assert model_cache.weights_sha256(tiny_model) == "remembered"  # not hashed again
     with pytest.raises(DataError, match=r"no \*\.safetensors"):
-        model_cache.weights_sha256(cache)
+        model_cache.weights_sha256(encoder_cache)
 
 
 def test_weights_sha256_of_several_files_hashes_names_and_digests(
-    tmp_path: Path, cache: Path
+    tmp_path: Path, encoder_cache: Path
 ) -> None:
     folder = tmp_path / "sharded"
     folder.mkdir()
@@ -61,7 +51,7 @@ def test_weights_sha256_of_several_files_hashes_names_and_digests(
     assert model_cache.weights_sha256(folder) == expected
 
 
-def test_changed_weights_are_hashed_again(tmp_path: Path, cache: Path) -> None:
+def test_changed_weights_are_hashed_again(tmp_path: Path, encoder_cache: Path) -> None:
     folder = tmp_path / "m"
     folder.mkdir()
     weights = folder / "model.safetensors"
@@ -73,12 +63,14 @@ def test_changed_weights_are_hashed_again(tmp_path: Path, cache: Path) -> None:
 
 
 def test_weights_sha256_works_on_a_read_only_cache(
-    tmp_path: Path, cache: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, encoder_cache: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Defect 1: the digest memo was written whenever it missed, failing a read-only cache."""
-    model = make_tiny_model(cache / "models" / "tiny", seed=0)  # inside the cache, like MiniLM
-    digest = model_cache.weights_sha256(model, cache_dir=cache)
+    model = make_tiny_model(
+        encoder_cache / "models" / "tiny", seed=0
+    )  # inside the cache, like MiniLM
+    digest = model_cache.weights_sha256(model, cache_dir=encoder_cache)
     moved = tmp_path / "mounted-elsewhere"  # e.g. a shared cache mounted read-only
-    shutil.copytree(cache, moved)
+    shutil.copytree(encoder_cache, moved)
     make_read_only(moved, monkeypatch)
     assert model_cache.weights_sha256(moved / "models" / "tiny", cache_dir=moved) == digest

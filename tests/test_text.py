@@ -19,12 +19,6 @@ from gcnrec_tutorial.errors import ConfigError
 from gcnrec_tutorial.interactions import Interactions
 
 from .conftest import TITLES
-from .test_encoders import make_tiny_model
-
-
-@pytest.fixture(scope="module")
-def tiny_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return make_tiny_model(tmp_path_factory.mktemp("models") / "tiny-a", seed=0)
 
 
 def _interactions(ds: data.MovieLens100K, **columns: list[int]) -> Interactions:

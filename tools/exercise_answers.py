@@ -1038,6 +1038,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         _save(args.out, label, entry)  # only this process writes the file
         print(f"{label}: {entry['wall_seconds']} s  {entry['values']}", flush=True)
 
+    start = time.perf_counter()
     if args.jobs <= 1:
         ctx = Context(args.data_dir)
         for label in labels:
@@ -1049,6 +1050,15 @@ def main(argv: Sequence[str] | None = None) -> None:
             futures = [pool.submit(_measure, label) for label in _longest_first(labels, args.out)]
             for future in as_completed(futures):
                 record(*future.result())
+    if args.out.exists() and not failed:  # what the last run cost (make results' budget)
+        payload = json.loads(args.out.read_text(encoding="utf-8"))
+        payload["last_run"] = {
+            "exercises": len(labels),
+            "jobs": args.jobs,
+            "threads": args.threads,
+            "wall_seconds": round(time.perf_counter() - start, 1),
+        }
+        atomic_write(args.out, to_json(payload))
     if failed:
         raise SystemExit(f"failed: {', '.join(failed)}")
 
