@@ -79,6 +79,7 @@ not comparable with a number selected on validation.)
 from __future__ import annotations
 
 import dataclasses
+import multiprocessing
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -161,7 +162,7 @@ class BlendStudy:
 
 
 def blend_runs(
-    study: BlendStudy, data: Dataset, *, small: bool = False, progress: bool = True
+    study: BlendStudy, data: Dataset, *, small: bool = False, progress: bool = True, jobs: int = 1
 ) -> list[dict[str, Any]]:
     """The ``runs`` rows of ``study``, seed by seed (:func:`~gcnrec_tutorial.studies.run_study`
     writes them with the provenance, as for a plain study).
@@ -169,19 +170,37 @@ def blend_runs(
     Each row is ``{"label", "config", "result"}`` with ``result["rmse"]`` and
     ``result["mae"]`` on the test part, so :func:`~gcnrec_tutorial.studies.summary`
     with ``metric="rmse"`` serves it (there are no per-user ranking values).
+    With ``jobs > 1`` the seeds run in that many worker processes of one thread
+    each; the rows keep the seed order, so they do not depend on ``jobs``.
     """
+    seeds = list(study.seeds)
+    if jobs <= 1:
+        per_seed = [
+            _blend_seed(study, data, seed, small) for seed in tqdm(seeds, disable=not progress)
+        ]
+    else:
+        from concurrent.futures import ProcessPoolExecutor
+
+        from .run_cache import _init_worker
+
+        context = multiprocessing.get_context("spawn")  # no forked torch thread pools
+        with ProcessPoolExecutor(jobs, mp_context=context, initializer=_init_worker) as pool:
+            futures = [pool.submit(_blend_seed, study, data, seed, small) for seed in seeds]
+            per_seed = [f.result() for f in tqdm(futures, desc=study.name, disable=not progress)]
+    return [row for rows in per_seed for row in rows]
+
+
+def _blend_seed(study: BlendStudy, data: Dataset, seed: int, small: bool) -> list[dict[str, Any]]:
+    """One seed: components, refits, blends (:func:`~gcnrec_tutorial.blend.blend_components`)."""
     from .blend import blend_components
     from .studies import _small
 
-    runs: list[dict[str, Any]] = []
-    for seed in tqdm(study.seeds, desc=study.name, disable=not progress):
-        components = [
-            (label, dataclasses.replace(_small(c) if small else c, seed=seed))
-            for label, c in study.components
-        ]
-        split = SPLITS[components[0][1].split](data, seed)
-        runs += blend_components(components, data, split, ridge=study.ridge)
-    return runs
+    components = [
+        (label, dataclasses.replace(_small(c) if small else c, seed=seed))
+        for label, c in study.components
+    ]
+    split = SPLITS[components[0][1].split](data, seed)
+    return blend_components(components, data, split, ridge=study.ridge)
 
 
 BLEND: tuple[tuple[str, str, float, float, float, int], ...] = (

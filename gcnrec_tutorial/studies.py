@@ -79,8 +79,8 @@ def run_study(
     """Run every config of ``study``; write and return the results payload.
 
     ``jobs`` parallel worker processes of one thread each train the runs of a
-    plain or tuned study (see :func:`gcnrec_tutorial.tuning.run_tuned`); a
-    :class:`~gcnrec_tutorial.rating_studies.BlendStudy` runs seed by seed
+    plain or tuned study (see :func:`gcnrec_tutorial.tuning.run_tuned`), or the
+    seeds of a :class:`~gcnrec_tutorial.rating_studies.BlendStudy`
     (:func:`~gcnrec_tutorial.rating_studies.blend_runs`).
 
     Returns:
@@ -96,7 +96,7 @@ def run_study(
         )
     start = time.perf_counter()
     if isinstance(study, BlendStudy):  # components, their refits and blends, seed by seed
-        runs = blend_runs(study, data, small=small, progress=progress)
+        runs = blend_runs(study, data, small=small, progress=progress, jobs=jobs)
     else:
         runs_ = [(label, _small(config) if small else config) for label, config in study.runs]
         cache = None if results_dir is None else Path(results_dir) / ".cache" / study.name
