@@ -11,15 +11,22 @@ budget, 2 hours on 2 CPU cores. A study that was resumed over several sessions
 records the wall time of its last session only: the last column then says
 ``resumed`` and the total is not a measurement.
 
-Usage: ``python benchmarks/results_budget.py [--results DIR] [--budget-hours 2]``
+``--save PATH`` also writes the table, the total and where the files came from
+(their commits, the CPU) as JSON: ``results/make-results.json`` is that record
+for the last measured ``make results``.
+
+Usage: ``python benchmarks/results_budget.py [--results DIR] [--budget-hours 2] [--save PATH]``
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
+import platform
 from pathlib import Path
 
+from gcnrec_tutorial.files import atomic_write
 from gcnrec_tutorial.studies import RESULTS_DIR, STUDIES
 
 
@@ -70,6 +77,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--results", type=Path, default=RESULTS_DIR)
     parser.add_argument("--budget-hours", type=float, default=2.0)
+    parser.add_argument("--save", type=Path, default=None, help="also write the record as JSON")
     args = parser.parse_args()
     rows = [row(name, args.results) for name in STUDIES] + [exercises_row(args.results)]
     header = list(rows[0])
@@ -86,6 +94,40 @@ def main() -> None:
         f"total wall {total / 60:.0f} min ({how}); budget {args.budget_hours:g} h: "
         f"{verdict} ({total / budget:.2f}x)"
     )
+    if args.save is not None:
+        record = {
+            "rows": rows,
+            "total_wall_seconds": round(total, 1),
+            "one_measurement": measured,
+            "budget_seconds": budget,
+            "commits": sorted(commits(args.results)),
+            "machine": {
+                "cpus": os.cpu_count(),
+                "processor": _cpu_name(),
+                "system": platform.system(),
+            },
+        }
+        atomic_write(args.save, json.dumps(record, indent=1) + "\n")
+
+
+def commits(results: Path) -> set[str]:
+    """The commits the registered studies' files name in their provenance."""
+    found = set()
+    for name in STUDIES:
+        path = results / f"{name}.json"
+        if path.exists():
+            found.add(str(json.loads(path.read_text())["provenance"].get("commit", ""))[:10])
+    return found
+
+
+def _cpu_name() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor()
 
 
 if __name__ == "__main__":
