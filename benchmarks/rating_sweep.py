@@ -1,4 +1,4 @@
-"""The validation sweep behind ``rating-u1-best`` (chapter 6): validation RMSE only.
+"""The validation sweep behind ``rating-u1-blend`` (chapter 6): validation RMSE only.
 
 Each row trains one rating config on u1 (seed 0: ``u1.base`` minus its seeded
 5% validation part) and records the best validation RMSE and its epoch; the

@@ -1,13 +1,13 @@
-"""Chapter 6's best rating models on u1, chosen on validation only (two studies).
+"""Chapter 6's best rating models on u1, chosen on validation only (``rating-u1-blend``).
 
 The configs come from ``benchmarks/rating_sweep.py`` (``results/rating-sweep.json``):
 every row there was scored on the validation part carved from ``u1.base``
-(seed 0), and the studies keep the best row of each model family; ``u1.test``
-is read only by the studies themselves, for the final report. Compared with
+(seed 0), and the study keeps the best row of each model family; ``u1.test``
+is read only by the study itself, for the final report. Compared with
 :func:`~gcnrec_tutorial.book_studies.rating_u1`, the changes that matter are a
 stronger per-rating L2 on the factors with a separate, weaker one on the
 biases (knob ``bias_reg``), SVD++'s implicit feedback (:mod:`~gcnrec_tutorial.svdpp`),
-I-AutoRec (:mod:`~gcnrec_tutorial.autorec`) and, in ``rating-u1-blend``, a
+I-AutoRec (:mod:`~gcnrec_tutorial.autorec`) and a
 linear blend fit on validation predictions plus a refit of every component on
 the whole of ``u1.base`` (:mod:`~gcnrec_tutorial.blend`).
 
@@ -89,7 +89,6 @@ from .registry import SPLITS, RunConfig
 
 if TYPE_CHECKING:  # studies imports this module: no import of it at run time here
     from .dataset import Dataset
-    from .studies import Study
 
 SEEDS = (0, 1, 2, 3, 4)  # a seed changes the initialisation and the validation carve
 
@@ -103,33 +102,6 @@ RECIPE = RunConfig(
     device="cpu",
 )
 """The sweep's recipe: full-batch Adam on MSE + per-rating L2, early stopping on validation."""
-
-BEST: tuple[tuple[str, str, float, float, float], ...] = (
-    # label, model, lr, reg (factors), bias_reg: the best validation row of each family
-    ("biased MF", "mf", 0.02, 0.2, 0.05),
-    ("SVD++", "svdpp", 0.02, 0.2, 0.05),
-)
-"""Each family's best validation config in ``results/rating-sweep.json``."""
-
-
-def rating_u1_best() -> Study:
-    """Chapter 6: the validation-chosen rating configs on u1, five seeds."""
-    from .studies import Study
-
-    rows = [
-        (
-            label,
-            dataclasses.replace(
-                RECIPE, model=model, lr=lr, reg=reg, knobs=(("bias_reg", bias_reg),)
-            ),
-        )
-        for label, model, lr, reg, bias_reg in BEST
-    ]
-    runs = tuple(
-        (label, dataclasses.replace(config, seed=seed)) for seed in SEEDS for label, config in rows
-    )
-    question = "How close do validation-tuned MF and SVD++ come to GC-MC's 0.905 on u1?"
-    return Study("rating-u1-best", question, runs)
 
 
 @dataclass(frozen=True)

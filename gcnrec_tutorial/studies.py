@@ -227,12 +227,11 @@ def _register_book_studies() -> None:
     """
     from .book_studies import BOOK_STUDIES
     from .method_studies import METHOD_STUDIES
-    from .rating_studies import rating_u1_best, rating_u1_blend
+    from .rating_studies import rating_u1_blend
 
     makers: list[Callable[[], AnyStudy]] = [
         *BOOK_STUDIES,
         *METHOD_STUDIES,
-        rating_u1_best,
         rating_u1_blend,
     ]
     for make in makers:
