@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 import torch
 
 from . import alpharec, autorec, feature_gcn, rlmrec, splits, svdpp, text_init
+from .data_registry import SPLITS
 from .dataset import Dataset
 from .enhance import cooccurrence_knn, enhance, knn_edges
 from .gcn import GCN
@@ -180,3 +181,23 @@ GRAPHS: dict[str, Callable[[RunConfig, Dataset, splits.Split], BipartiteGraph]] 
     "co+text": _enhanced(co=True, text=True),
 }
 """``--graph`` name -> ``build(config, data, split)``: the graph a model trains on (chapter 2)."""
+
+TEXT_MODELS = frozenset(
+    {"text-only", "early-fusion", "early-fusion-noid", "late-fusion", "gated-fusion"}
+    | {"feature-gcn", "feature-gcn-id", "text-init", "alpharec", "rlmrec", "svdpp-side"}
+)
+"""The models whose builder reads frozen text embeddings (:func:`_text`)."""
+
+
+def needs_text(config: RunConfig) -> bool:
+    """Whether building ``config``'s model or graph encodes texts (its model or text kNN edges)."""
+    return config.model in TEXT_MODELS or config.graph in ("text", "co+text")
+
+
+def warm_text(config: RunConfig, ds: Dataset) -> None:
+    """Encode ``config``'s user and item texts into the on-disk embedding cache (chapter 3).
+
+    A study's worker processes call this once per (split, seed, encoder) before
+    training, so two runs that need the same texts never encode them twice at once.
+    """
+    _text(config, ds, SPLITS[config.split](ds, config.seed))

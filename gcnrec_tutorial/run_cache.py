@@ -5,7 +5,8 @@ Each finished run of a tuned study (:mod:`~gcnrec_tutorial.tuning`) is kept as
 result), named after the settings that differ from the defaults (:func:`_key`),
 so an interrupted study resumes where it stopped and a new ``RunConfig`` field
 leaves old names valid. :func:`_prefetch` trains the runs not yet there in
-worker processes of one thread each; the study then reads them back in order.
+worker processes of one thread each (after encoding each distinct set of texts
+once); the study then reads them back in order.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from tqdm import tqdm
 from . import experiment
 from .dataset import Dataset
 from .errors import ConfigError
+from .model_registry import needs_text, warm_text
 from .registry import RunConfig
 from .runs import provenance, save_json
 
@@ -110,6 +112,11 @@ def _prefetch(
     bar.update(len(unique) - len(todo))  # finished in an earlier session
     context = multiprocessing.get_context("spawn")  # no forked torch thread pools
     with ProcessPoolExecutor(jobs, mp_context=context, initializer=_init_worker) as pool:
+        # First each distinct set of texts once (split, seed, encoder), in parallel: runs
+        # that share them would otherwise encode them at the same time in two workers.
+        texts = {_text_key(c): c for c in todo if needs_text(c)}
+        for future in as_completed([pool.submit(warm_text, c, data) for c in texts.values()]):
+            future.result()
         futures = [pool.submit(_work, c, data, cache, small) for c in todo]
         for future in as_completed(futures):
             future.result()  # a failed run stops the study with its own error
@@ -144,6 +151,18 @@ def run_labelled(
         bar.update(0 if jobs > 1 else 1)
     bar.close()
     return out
+
+
+def _text_key(config: RunConfig) -> tuple[Any, ...]:
+    """What a run's text embeddings depend on (:func:`~gcnrec_tutorial.model_registry._text`)."""
+    return (
+        config.dataset,
+        config.table,
+        config.split,
+        config.seed,
+        config.text_model,
+        config.device,
+    )
 
 
 def _small(config: RunConfig) -> RunConfig:

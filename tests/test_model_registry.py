@@ -9,7 +9,7 @@ import torch
 
 from gcnrec_tutorial import data, dataset_embeddings, experiment, splits
 from gcnrec_tutorial.data_registry import SPLITS
-from gcnrec_tutorial.model_registry import GRAPHS, MODELS
+from gcnrec_tutorial.model_registry import GRAPHS, MODELS, needs_text
 from gcnrec_tutorial.registry import RunConfig
 
 # --- chapter 5's language-representation models ---------------------------------------------
@@ -88,3 +88,40 @@ def test_enhanced_graphs_see_training_data_only(
     assert torch.equal(enhanced.edge_index, build(config, tiny, everything).edge_index)
     fewer = dataclasses.replace(base, train=base.train.subset(base.train.users != 0))
     assert not torch.equal(enhanced.edge_index, build(config, tiny, fewer).edge_index)
+
+
+@pytest.mark.parametrize("name", sorted(MODELS))
+def test_needs_text_says_which_models_encode_texts(
+    name: str, tiny: data.MovieLens100K, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """needs_text (what a study's workers encode first) is true exactly when building reads text."""
+    text_of_training(monkeypatch)
+    calls = []
+    fake_users = dataset_embeddings.user_embeddings
+    monkeypatch.setattr(
+        dataset_embeddings,
+        "user_embeddings",
+        lambda *a, **kw: calls.append("users") or fake_users(*a, **kw),
+    )
+    task = "rating" if name in ("biases", "svdpp", "svdpp-side", "autorec") else "ranking"
+    config = RunConfig(model=name, task=task, embedding_dim=8, device="cpu")
+    split = splits.ratio_split(tiny.interactions, seed=0)
+    MODELS[name](config, tiny, split)
+    assert bool(calls) == needs_text(config)
+
+
+def test_needs_text_for_text_edges(tiny: data.MovieLens100K, monkeypatch) -> None:
+    text_of_training(monkeypatch)
+    seen = []
+    fake_items = dataset_embeddings.item_embeddings
+    monkeypatch.setattr(
+        dataset_embeddings,
+        "item_embeddings",
+        lambda *a, **kw: seen.append(1) or fake_items(*a, **kw),
+    )
+    split = splits.ratio_split(tiny.interactions, seed=0)
+    for graph in sorted(GRAPHS):
+        seen.clear()
+        config = RunConfig(model="lightgcn", graph=graph, embedding_dim=8, device="cpu")
+        GRAPHS[graph](config, tiny, split)
+        assert bool(seen) == needs_text(config), graph

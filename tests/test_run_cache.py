@@ -97,3 +97,23 @@ def test_a_plain_study_in_workers_equals_one_in_turn(tiny, tmp_path: Path, monke
     assert len(list((tmp_path / "c").glob("*.json"))) == 4
     with pytest.raises(ConfigError, match="results_dir"):
         run_cache.run_labelled(runs, tiny, cache=None, jobs=2, progress=False)
+
+
+def test_workers_encode_the_texts_first_then_train(
+    tiny, tiny_model: Path, encoder_cache: Path, tmp_path: Path, monkeypatch
+) -> None:
+    """Text runs in workers: each (split, seed) text set is encoded into the cache, then read."""
+    base = dataclasses.replace(
+        BASE, model="text-only", split="ratio", text_model=str(tiny_model), epochs=2
+    )
+    runs = [("text only", dataclasses.replace(base, seed=seed)) for seed in (0, 1)]
+    serial = run_cache.run_labelled(runs, tiny, cache=None, progress=False)
+    files = sorted(encoder_cache.glob("embeddings/*.safetensors"))
+    assert files  # user texts (per training part) and item texts
+    for path in files:
+        path.unlink()
+    monkeypatch.setattr(experiment, "run", _refuse)
+    parallel = run_cache.run_labelled(runs, tiny, cache=tmp_path / "c", jobs=2, progress=False)
+    assert sorted(encoder_cache.glob("embeddings/*.safetensors")) == files  # the same keys
+    for a, b in zip(serial, parallel, strict=True):
+        assert a["result"]["ndcg@10"] == pytest.approx(b["result"]["ndcg@10"], abs=1e-6)
