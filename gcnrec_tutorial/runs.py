@@ -84,7 +84,10 @@ def provenance(device: str = "auto", *, seeds: list[int] | None = None) -> dict[
             return None
 
     commit = git("rev-parse", "HEAD")
-    changes = git("status", "--porcelain", "--untracked-files=no")
+    # the results files a study writes are not code: a run of `make results` stays clean
+    changes = git(
+        "status", "--porcelain", "--untracked-files=no", "--", ":(top)", ":(top,exclude)results"
+    )
     resolved = resolve_device(device)
     return {
         "commit": commit,

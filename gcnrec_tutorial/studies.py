@@ -103,7 +103,7 @@ def run_study(
         runs = run_labelled(runs_, data, cache=cache, jobs=jobs, desc=study.name, progress=progress)
     seeds = sorted({config.seed for _, config in study.runs})
     devices = sorted({config.device for _, config in study.runs})
-    payload = {
+    payload: dict[str, Any] = {
         "study": study.name,
         "question": study.question,
         "small": small,
@@ -111,6 +111,8 @@ def run_study(
         "wall_seconds": round(time.perf_counter() - start, 1),
         "runs": runs,
     }
+    if jobs > 1:  # the runs were trained by one-thread workers, not by this process
+        payload["provenance"].update(threads=1, workers=jobs)
     if results_dir is not None:
         save_json(Path(results_dir) / f"{study.name}.json", payload)
     return payload
@@ -203,9 +205,11 @@ def provenance_line(payload: dict[str, Any]) -> str:
             made += f" (runs from commit{'s' if len(commits) > 1 else ''} {', '.join(commits)})"
     else:
         made = f"{payload['wall_seconds'] / 60:.1f} min"
+    workers = p.get("workers")
+    threads = f"{workers} one-thread workers" if workers else f"{p['threads']} threads"
     return (
         f"Study `{payload['study']}`: {len(payload['runs'])} runs, seeds {p['seeds']}, "
-        f"{made} on {p['device']} ({p['device_name']}, {p['threads']} threads), "
+        f"{made} on {p['device']} ({p['device_name']}, {threads}), "
         f"commit {commit}, {p['created']}; {versions}."
     )
 

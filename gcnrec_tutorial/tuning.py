@@ -180,6 +180,8 @@ def run_tuned(
         "selected": {label: dataclasses.asdict(c) for label, c in chosen.items()},
         "runs": runs,
     }
+    if jobs > 1:  # the runs were trained by one-thread workers, not by this process
+        payload["provenance"].update(threads=1, workers=jobs)
     every: list[dict[str, Any]] = [r["result"] for r in runs]
     payload["compute_seconds"] = round(
         sum(float(r.get("run_seconds", 0.0)) for r in _unique(sweep_results + every)), 3

@@ -138,3 +138,14 @@ def test_make_results_runs_every_study_a_chapter_loads() -> None:
     assert named and named <= set(studies.chapter_studies())
     assert set(studies.chapter_studies()) | set(EXERCISE_STUDIES) == set(studies.STUDIES)
     assert not named & set(EXERCISE_STUDIES)
+
+
+def test_a_study_in_workers_says_so(tiny, tmp_path: Path) -> None:
+    """jobs=2: the provenance names the one-thread workers, not the parent's thread count."""
+    payload = studies.run_study(
+        toy_study(), tiny, results_dir=tmp_path, small=True, progress=False, jobs=2
+    )
+    assert payload["provenance"]["threads"] == 1 and payload["provenance"]["workers"] == 2
+    assert "2 one-thread workers" in studies.provenance_line(payload)
+    serial = studies.run_study(toy_study(), tiny, results_dir=None, small=True, progress=False)
+    assert "workers" not in serial["provenance"]
