@@ -14,8 +14,7 @@ records the wall time of its last session only: the last column then says
 ``resumed`` and the total is not a measurement.
 
 ``--save PATH`` also writes the table, the total and where the files came from
-(their commits, the CPU) as JSON: ``results/make-results.json`` is that record
-for the last measured ``make results``.
+(their commits, the CPU) as JSON, a record of one measured ``make results``.
 
 Usage: ``python benchmarks/results_budget.py [--results DIR] [--budget-hours 2] [--save PATH]``
 """
