@@ -48,7 +48,7 @@ typecheck: install
 unit: install
 	$(PY) -m pytest tests -q --ignore=tests/notebooks --ignore=tests/book --ignore=tests/assignments
 
-# Every study whose table a chapter shows (gcnrec_tutorial.studies.chapter_studies()), each
+# Every study whose table a chapter shows (gcnrec_tutorial.book_studies.chapter_studies()), each
 # into results/NAME.json with its provenance; the chapters show these files. JOBS worker
 # processes of one thread each train a study's runs in parallel (the numbers do not depend
 # on JOBS). An interrupted study resumes from results/.cache/NAME/ (delete it to start over).
@@ -57,7 +57,7 @@ unit: install
 JOBS ?= 2
 results: data mpnet
 	set -e; start=$$(date +%s); \
-	for name in $$($(PY) -c "from gcnrec_tutorial.studies import chapter_studies; print(*chapter_studies())"); do \
+	for name in $$($(PY) -c "from gcnrec_tutorial.book_studies import chapter_studies; print(*chapter_studies())"); do \
 	  echo "study $$name"; \
 	  $(PY) -m gcnrec_tutorial experiment $$name --jobs $(JOBS); \
 	done; \

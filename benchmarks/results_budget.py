@@ -1,7 +1,7 @@
 """What ``make results`` costs: each study's recorded wall time, against the 2-hour budget.
 
 Reads the ``results/NAME.json`` of every study a chapter's table shows
-(:func:`gcnrec_tutorial.studies.chapter_studies`, what ``make results`` runs),
+(:func:`gcnrec_tutorial.book_studies.chapter_studies`, what ``make results`` runs),
 then those of ``make exercise-answers`` (the earlier studies only exercise
 solutions cite, and ``results/exercise-answers.json``); nothing is trained. It
 prints one row per file: its runs, the threads of the process that made it,
@@ -27,9 +27,9 @@ import os
 import platform
 from pathlib import Path
 
-from gcnrec_tutorial.book_studies import EXERCISE_STUDIES
+from gcnrec_tutorial.book_studies import EXERCISE_STUDIES, chapter_studies
 from gcnrec_tutorial.files import atomic_write
-from gcnrec_tutorial.studies import RESULTS_DIR, STUDIES, chapter_studies
+from gcnrec_tutorial.studies import RESULTS_DIR, STUDIES
 
 
 def distinct_runs(payload: dict) -> int:

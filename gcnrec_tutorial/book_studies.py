@@ -199,3 +199,14 @@ EXERCISE_STUDIES = ("mf-l2", "fusion-warm", "cold-start")
 No chapter table shows them (the tuned ``method-warm`` and ``method-cold``
 replaced them), so ``make results`` leaves them to ``make exercise-answers``,
 which reruns them before measuring the answers."""
+
+
+def chapter_studies() -> list[str]:
+    """The registered studies whose tables the chapters show: what ``make results`` runs.
+
+    Every registered study (:data:`~gcnrec_tutorial.studies.STUDIES`) but the
+    :data:`EXERCISE_STUDIES`.
+    """
+    from .studies import STUDIES  # studies imports this module: import it at call time
+
+    return [name for name in STUDIES if name not in EXERCISE_STUDIES]

@@ -79,7 +79,6 @@ not comparable with a number selected on validation.)
 from __future__ import annotations
 
 import dataclasses
-import multiprocessing
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -151,12 +150,9 @@ def blend_runs(
             _blend_seed(study, data, seed, small) for seed in tqdm(seeds, disable=not progress)
         ]
     else:
-        from concurrent.futures import ProcessPoolExecutor
+        from .run_cache import worker_pool
 
-        from .run_cache import _init_worker
-
-        context = multiprocessing.get_context("spawn")  # no forked torch thread pools
-        with ProcessPoolExecutor(jobs, mp_context=context, initializer=_init_worker) as pool:
+        with worker_pool(jobs) as pool:
             futures = [pool.submit(_blend_seed, study, data, seed, small) for seed in seeds]
             per_seed = [f.result() for f in tqdm(futures, desc=study.name, disable=not progress)]
     return [row for rows in per_seed for row in rows]

@@ -92,6 +92,34 @@ def _init_worker() -> None:
     torch.set_num_threads(1)  # jobs processes share the cores; one thread each
 
 
+def worker_pool(
+    jobs: int, initializer: Callable[..., None] = _init_worker, initargs: tuple[Any, ...] = ()
+) -> ProcessPoolExecutor:
+    """``jobs`` spawned worker processes, of one torch thread each by default.
+
+    Spawned, not forked: a fork would copy the parent's torch thread pools. Every
+    parallel study (:func:`run_labelled`, the blend's seeds, the exercise answers)
+    uses this pool.
+    """
+    context = multiprocessing.get_context("spawn")
+    return ProcessPoolExecutor(jobs, mp_context=context, initializer=initializer, initargs=initargs)
+
+
+def mark_workers(payload: dict[str, Any], jobs: int) -> None:
+    """Record in a study's provenance that ``jobs`` one-thread workers trained its runs."""
+    if jobs > 1:
+        payload["provenance"].update(threads=1, workers=jobs)
+
+
+def text_sets(configs: list[RunConfig]) -> list[RunConfig]:
+    """One config per distinct set of texts the ``configs`` encode (split, seed, encoder).
+
+    Two runs that share their texts (e.g. early fusion and AlphaRec with one encoder
+    on one seed) appear once, so the workers never encode the same texts twice.
+    """
+    return list({_text_key(c): c for c in configs if needs_text(c)}.values())
+
+
 def _work(config: RunConfig, data: Dataset, cache: Path, small: bool) -> None:
     _runner(data, cache, small)(config)  # writes the cache file
 
@@ -110,12 +138,10 @@ def _prefetch(
     if jobs <= 1 or not todo:
         return
     bar.update(len(unique) - len(todo))  # finished in an earlier session
-    context = multiprocessing.get_context("spawn")  # no forked torch thread pools
-    with ProcessPoolExecutor(jobs, mp_context=context, initializer=_init_worker) as pool:
-        # First each distinct set of texts once (split, seed, encoder), in parallel: runs
-        # that share them would otherwise encode them at the same time in two workers.
-        texts = {_text_key(c): c for c in todo if needs_text(c)}
-        for future in as_completed([pool.submit(warm_text, c, data) for c in texts.values()]):
+    with worker_pool(jobs) as pool:
+        # First each distinct set of texts once, in parallel: runs that share them
+        # would otherwise encode them at the same time in two workers.
+        for future in as_completed([pool.submit(warm_text, c, data) for c in text_sets(todo)]):
             future.result()
         futures = [pool.submit(_work, c, data, cache, small) for c in todo]
         for future in as_completed(futures):

@@ -28,7 +28,7 @@ from .errors import ConfigError, RunError
 from .metrics import paired_bootstrap
 from .rating_studies import BlendStudy, blend_runs
 from .registry import RunConfig
-from .run_cache import run_labelled
+from .run_cache import mark_workers, run_labelled
 from .runs import provenance, save_json
 from .tuning import TunedStudy, run_tuned
 
@@ -111,22 +111,10 @@ def run_study(
         "wall_seconds": round(time.perf_counter() - start, 1),
         "runs": runs,
     }
-    if jobs > 1:  # the runs were trained by one-thread workers, not by this process
-        payload["provenance"].update(threads=1, workers=jobs)
+    mark_workers(payload, jobs)  # the runs were trained by workers, not by this process
     if results_dir is not None:
         save_json(Path(results_dir) / f"{study.name}.json", payload)
     return payload
-
-
-def chapter_studies() -> list[str]:
-    """The registered studies whose tables the chapters show: what ``make results`` runs.
-
-    Every registered study but :data:`~gcnrec_tutorial.book_studies.EXERCISE_STUDIES`,
-    which only exercise solutions cite (``make exercise-answers`` reruns those).
-    """
-    from .book_studies import EXERCISE_STUDIES
-
-    return [name for name in STUDIES if name not in EXERCISE_STUDIES]
 
 
 def load_results(name: str, results_dir: str | Path = RESULTS_DIR) -> dict[str, Any]:

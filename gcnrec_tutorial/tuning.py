@@ -42,7 +42,7 @@ from tqdm import tqdm
 from .dataset import Dataset
 from .errors import ConfigError
 from .registry import RunConfig
-from .run_cache import _prefetch, _runner
+from .run_cache import _prefetch, _runner, mark_workers
 from .run_cache import reindex as reindex  # re-exported: tuning.reindex
 from .runs import provenance, save_json
 
@@ -180,8 +180,7 @@ def run_tuned(
         "selected": {label: dataclasses.asdict(c) for label, c in chosen.items()},
         "runs": runs,
     }
-    if jobs > 1:  # the runs were trained by one-thread workers, not by this process
-        payload["provenance"].update(threads=1, workers=jobs)
+    mark_workers(payload, jobs)  # the runs were trained by workers, not by this process
     every: list[dict[str, Any]] = [r["result"] for r in runs]
     payload["compute_seconds"] = round(
         sum(float(r.get("run_seconds", 0.0)) for r in _unique(sweep_results + every)), 3

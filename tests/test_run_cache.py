@@ -117,3 +117,36 @@ def test_workers_encode_the_texts_first_then_train(
     assert sorted(encoder_cache.glob("embeddings/*.safetensors")) == files  # the same keys
     for a, b in zip(serial, parallel, strict=True):
         assert a["result"]["ndcg@10"] == pytest.approx(b["result"]["ndcg@10"], abs=1e-6)
+
+
+def test_text_sets_are_one_per_split_seed_and_encoder() -> None:
+    """Runs that share their texts are encoded once; runs without text are not encoded."""
+    text = dataclasses.replace(BASE, split="ratio", seed=0)
+    mpnet = "sentence-transformers/all-mpnet-base-v2"
+    configs = [
+        dataclasses.replace(text, model="early-fusion", text_model=mpnet),
+        dataclasses.replace(text, model="alpharec", text_model=mpnet),  # same texts as above
+        dataclasses.replace(text, model="alpharec", text_model=mpnet, seed=1),  # another split
+        dataclasses.replace(text, model="alpharec"),  # another encoder (the default)
+        dataclasses.replace(text, model="lightgcn", graph="co+text"),  # text edges: MiniLM, seed 0
+        dataclasses.replace(text, model="lightgcn"),  # no text at all
+        dataclasses.replace(text, model="mf", seed=1),
+    ]
+    sets = run_cache.text_sets(configs)
+    assert [(c.model, c.seed, c.text_model) for c in sets] == [
+        ("alpharec", 0, mpnet),
+        ("alpharec", 1, mpnet),
+        ("lightgcn", 0, None),
+    ]
+
+
+def test_a_worker_pool_runs_one_thread_per_process() -> None:
+    with run_cache.worker_pool(2) as pool:
+        threads = {pool.submit(_threads).result() for _ in range(2)}
+    assert threads == {1}
+
+
+def _threads() -> int:
+    import torch
+
+    return torch.get_num_threads()

@@ -126,7 +126,7 @@ def test_a_tuned_study_says_its_training_time_and_commits() -> None:
 
 def test_make_results_runs_every_study_a_chapter_loads() -> None:
     """A study named in a chapter's code is in chapter_studies(); the rest only feed exercises."""
-    from gcnrec_tutorial.book_studies import EXERCISE_STUDIES
+    from gcnrec_tutorial.book_studies import EXERCISE_STUDIES, chapter_studies
 
     root = Path(__file__).resolve().parent.parent
     named = set()
@@ -135,8 +135,8 @@ def test_make_results_runs_every_study_a_chapter_loads() -> None:
             if cell["cell_type"] == "code":
                 source = "".join(cell["source"])
                 named |= {n for n in studies.STUDIES if f'"{n}"' in source or f"'{n}'" in source}
-    assert named and named <= set(studies.chapter_studies())
-    assert set(studies.chapter_studies()) | set(EXERCISE_STUDIES) == set(studies.STUDIES)
+    assert named and named <= set(chapter_studies())
+    assert set(chapter_studies()) | set(EXERCISE_STUDIES) == set(studies.STUDIES)
     assert not named & set(EXERCISE_STUDIES)
 
 

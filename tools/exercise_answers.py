@@ -25,12 +25,11 @@ import argparse
 import dataclasses
 import json
 import math
-import multiprocessing
 import os
 import time
 import traceback
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import as_completed
 from pathlib import Path
 from typing import Any, SupportsFloat, cast
 
@@ -53,6 +52,7 @@ from gcnrec_tutorial import (
     minibatch,
     models,
     movielens_small,
+    run_cache,
     runs,
     splits,
     studies,
@@ -1044,9 +1044,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         for label in labels:
             record(*_measure(label, ctx))
     else:
-        context = multiprocessing.get_context("spawn")  # no forked torch thread pools
         init = (args.data_dir, args.threads)
-        with ProcessPoolExecutor(args.jobs, context, _init_worker, init) as pool:
+        with run_cache.worker_pool(args.jobs, _init_worker, init) as pool:
             futures = [pool.submit(_measure, label) for label in _longest_first(labels, args.out)]
             for future in as_completed(futures):
                 record(*future.result())
