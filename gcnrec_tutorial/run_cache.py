@@ -17,7 +17,7 @@ import json
 import multiprocessing
 import time
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from pathlib import Path
 from typing import Any
 
@@ -138,15 +138,31 @@ def _prefetch(
     if jobs <= 1 or not todo:
         return
     bar.update(len(unique) - len(todo))  # finished in an earlier session
+    waiting: dict[tuple[Any, ...], list[RunConfig]] = {}
+    for c in todo:
+        if needs_text(c):
+            waiting.setdefault(_text_key(c), []).append(c)
     with worker_pool(jobs) as pool:
-        # First each distinct set of texts once, in parallel: runs that share them
-        # would otherwise encode them at the same time in two workers.
-        for future in as_completed([pool.submit(warm_text, c, data) for c in text_sets(todo)]):
-            future.result()
-        futures = [pool.submit(_work, c, data, cache, small) for c in todo]
-        for future in as_completed(futures):
-            future.result()  # a failed run stops the study with its own error
-            bar.update()
+        # Each distinct set of texts is encoded once, first (runs that share them would
+        # otherwise encode them at the same time in two workers); the runs without text
+        # queue behind the encodes, and a text run is queued when its texts are cached,
+        # so no worker waits for another's encode.
+        pending: dict[Future[None], tuple[Any, ...] | None] = {
+            pool.submit(warm_text, c, data): _text_key(c) for c in text_sets(todo)
+        }
+        for c in todo:
+            if not needs_text(c):
+                pending[pool.submit(_work, c, data, cache, small)] = None
+        while pending:
+            done, _ = wait(pending, return_when=FIRST_COMPLETED)
+            for future in done:
+                key = pending.pop(future)
+                future.result()  # a failed run or encode stops the study with its own error
+                if key is None:
+                    bar.update()
+                    continue
+                for c in waiting[key]:
+                    pending[pool.submit(_work, c, data, cache, small)] = None
 
 
 def run_labelled(

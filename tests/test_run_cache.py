@@ -102,11 +102,12 @@ def test_a_plain_study_in_workers_equals_one_in_turn(tiny, tmp_path: Path, monke
 def test_workers_encode_the_texts_first_then_train(
     tiny, tiny_model: Path, encoder_cache: Path, tmp_path: Path, monkeypatch
 ) -> None:
-    """Text runs in workers: each (split, seed) text set is encoded into the cache, then read."""
+    """Workers: each (split, seed) text set is encoded into the cache, then read; MF needs none."""
     base = dataclasses.replace(
         BASE, model="text-only", split="ratio", text_model=str(tiny_model), epochs=2
     )
     runs = [("text only", dataclasses.replace(base, seed=seed)) for seed in (0, 1)]
+    runs.insert(1, ("MF", dataclasses.replace(base, model="mf", text_model=None)))  # no text
     serial = run_cache.run_labelled(runs, tiny, cache=None, progress=False)
     files = sorted(encoder_cache.glob("embeddings/*.safetensors"))
     assert files  # user texts (per training part) and item texts
