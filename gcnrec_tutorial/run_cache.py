@@ -16,7 +16,7 @@ import hashlib
 import json
 import multiprocessing
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from pathlib import Path
 from typing import Any
@@ -131,38 +131,70 @@ def _prefetch(
     small: bool,
     jobs: int,
     bar: Any,
+    *,
+    then: Callable[[RunConfig], list[RunConfig]] | None = None,
+    texts: Sequence[RunConfig] = (),
 ) -> None:
-    """Train the configs not yet in ``cache`` in ``jobs`` processes (a no-op for ``jobs <= 1``)."""
-    unique = list(dict.fromkeys(configs))
-    todo = [c for c in unique if not _path(cache, c, small).exists()]
-    if jobs <= 1 or not todo:
+    """Train the configs not yet in ``cache`` in ``jobs`` processes (a no-op for ``jobs <= 1``).
+
+    Each distinct set of texts (of ``configs`` and of ``texts``, those a later
+    phase will need) is encoded once, first: runs that share them would otherwise
+    encode them at the same time in two workers. A run without text queues behind
+    the encodes; a text run queues when its texts are cached, so no worker waits
+    for another's encode. ``then(config)``, called here as each run finishes
+    (cached or trained), returns more configs to train: a tuned study's seeds as
+    soon as its label's sweep is done, not after every label's.
+    """
+    if jobs <= 1:
         return
-    bar.update(len(unique) - len(todo))  # finished in an earlier session
+    if then is None and all(_path(cache, c, small).exists() for c in configs):
+        bar.update(len(set(configs)))  # all finished in an earlier session: no workers needed
+        return
+    started: set[tuple[Any, ...]] = set()
+    encoded: set[tuple[Any, ...]] = set()
     waiting: dict[tuple[Any, ...], list[RunConfig]] = {}
-    for c in todo:
-        if needs_text(c):
-            waiting.setdefault(_text_key(c), []).append(c)
+    seen: set[RunConfig] = set()
     with worker_pool(jobs) as pool:
-        # Each distinct set of texts is encoded once, first (runs that share them would
-        # otherwise encode them at the same time in two workers); the runs without text
-        # queue behind the encodes, and a text run is queued when its texts are cached,
-        # so no worker waits for another's encode.
-        pending: dict[Future[None], tuple[Any, ...] | None] = {
-            pool.submit(warm_text, c, data): _text_key(c) for c in text_sets(todo)
-        }
-        for c in todo:
-            if not needs_text(c):
-                pending[pool.submit(_work, c, data, cache, small)] = None
+        pending: dict[Future[None], tuple[str, Any]] = {}
+
+        def encode(config: RunConfig) -> None:
+            key = _text_key(config)
+            if key not in started:
+                started.add(key)
+                pending[pool.submit(warm_text, config, data)] = ("texts", key)
+
+        def train(config: RunConfig) -> None:
+            if config in seen:
+                return
+            seen.add(config)
+            if _path(cache, config, small).exists():  # finished in an earlier session
+                finished(config)
+            elif needs_text(config) and _text_key(config) not in encoded:
+                encode(config)
+                waiting.setdefault(_text_key(config), []).append(config)
+            else:
+                pending[pool.submit(_work, config, data, cache, small)] = ("run", config)
+
+        def finished(config: RunConfig) -> None:
+            bar.update()
+            for later in then(config) if then is not None else []:
+                train(later)
+
+        for config in text_sets([*configs, *texts]):
+            encode(config)
+        for config in configs:
+            train(config)
         while pending:
             done, _ = wait(pending, return_when=FIRST_COMPLETED)
             for future in done:
-                key = pending.pop(future)
+                kind, what = pending.pop(future)
                 future.result()  # a failed run or encode stops the study with its own error
-                if key is None:
-                    bar.update()
+                if kind == "run":
+                    finished(what)
                     continue
-                for c in waiting[key]:
-                    pending[pool.submit(_work, c, data, cache, small)] = None
+                encoded.add(what)
+                for config in waiting.pop(what, []):
+                    pending[pool.submit(_work, config, data, cache, small)] = ("run", config)
 
 
 def run_labelled(

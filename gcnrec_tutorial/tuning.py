@@ -20,9 +20,9 @@ The payload has the fields of :func:`gcnrec_tutorial.studies.run_study`'s (so
 (every candidate's validation score) and ``"selected"`` (label -> config).
 Each finished run is also kept in ``results/.cache/NAME/`` so an interrupted
 study resumes where it stopped (delete that folder to start over). With
-``jobs > 1`` the runs of each phase (every sweep candidate, then every seed and
-variant) are first trained by that many worker processes of one thread each,
-into the same cache; the study then reads them back in its fixed order, so the
+``jobs > 1`` that many worker processes of one thread each first train every run
+into the same cache (a label's seeds and variants as soon as its own sweep is
+done); the study then reads them back in its fixed order, so the
 payload's layout does not depend on ``jobs``. That cache and the workers are
 :mod:`~gcnrec_tutorial.run_cache` (``reindex`` is importable from here too).
 """
@@ -91,6 +91,62 @@ def _score(result: dict[str, Any], metric: str) -> float:
     return -math.inf if value is None or math.isnan(value) else float(value)
 
 
+def _best(scores: list[float]) -> int:
+    """The index of the best score; ties (and a grid without any score) keep the earlier one."""
+    best = 0
+    for index, score in enumerate(scores):
+        if score > scores[best]:
+            best = index
+    return best
+
+
+def _chosen_later(study: TunedStudy, label: str, config: RunConfig) -> list[RunConfig]:
+    """The runs that follow ``label``'s choice: its other seeds, its variants on every seed."""
+    later = [dataclasses.replace(config, seed=s) for s in study.seeds if s != study.select_seed]
+    for _, base, changes in study.variants:
+        if base == label:
+            variant = dataclasses.replace(config, **changes)
+            later += [dataclasses.replace(variant, seed=s) for s in study.seeds]
+    return later
+
+
+def _prefetch_study(
+    study: TunedStudy, data: Dataset, cache: Path, small: bool, jobs: int, bar: Any
+) -> None:
+    """Train every run of ``study`` in ``jobs`` workers (a no-op for ``jobs <= 1``).
+
+    One pool for the whole study: the baselines and the sweep start at once, every
+    set of texts a seed will need is encoded up front, and a label's seeds and
+    variants start as soon as ITS sweep is done (chosen by :func:`_best`, as
+    :func:`run_tuned` chooses), so no worker waits for the slowest label.
+    """
+    run = _runner(data, cache, small)  # reads a finished run back from the cache
+    grids = dict(study.grids)
+    sweep: dict[RunConfig, list[str]] = {}  # a candidate -> the labels whose grid holds it
+    for label, grid in study.grids:
+        for c in grid:
+            sweep.setdefault(dataclasses.replace(c, seed=study.select_seed), []).append(label)
+    left = {label: len(grid) for label, grid in study.grids}
+
+    def then(config: RunConfig) -> list[RunConfig]:
+        later = []
+        for label in sweep.get(config, []):
+            left[label] -= 1
+            if not left[label]:  # the label's whole grid is done: choose, then run the rest
+                configs = [dataclasses.replace(c, seed=study.select_seed) for c in grids[label]]
+                scores = [_score(run(c), study.metric) for c in configs]
+                later += _chosen_later(study, label, configs[_best(scores)])
+        return later
+
+    baselines = [dataclasses.replace(c, seed=s) for s in study.seeds for _, c in study.baselines]
+    texts = [  # any candidate stands for its label's texts: they depend on split, seed, encoder
+        dataclasses.replace(grids[base][0], **changes, seed=s)
+        for s in study.seeds
+        for _, base, changes in (*((lb, lb, {}) for lb in grids), *study.variants)
+    ]
+    _prefetch([*baselines, *sweep], data, cache, small, jobs, bar, then=then, texts=texts)
+
+
 def run_tuned(
     study: TunedStudy,
     data: Dataset,
@@ -102,8 +158,8 @@ def run_tuned(
 ) -> dict[str, Any]:
     """Sweep, select on validation, run every seed and variant; write ``results/NAME.json``.
 
-    ``jobs`` worker processes train each phase's runs in parallel (needs
-    ``results_dir``, where they leave their results); ``1`` runs them in turn.
+    ``jobs`` worker processes train the runs in parallel (:func:`_prefetch_study`;
+    needs ``results_dir``, where they leave their results); ``1`` runs them in turn.
 
     Returns:
         The payload: ``study``, ``question``, ``small``, ``provenance``,
@@ -118,44 +174,32 @@ def run_tuned(
     run = _runner(data, cache, small)
     total = sum(len(g) for _, g in study.grids)
     total += (len(study.grids) + len(study.variants)) * (len(study.seeds) - 1) + len(study.variants)
+    total += len(study.baselines) * len(study.seeds)
     bar = tqdm(total=total, desc=study.name, disable=not progress)
     sweep: list[dict[str, Any]] = []
     selected: dict[str, RunConfig] = {}
     first: dict[str, dict[str, Any]] = {}
     sweep_results: list[dict[str, Any]] = []
     if cache is not None:
-        candidates = [
-            dataclasses.replace(c, seed=study.select_seed) for _, g in study.grids for c in g
-        ]
-        _prefetch(candidates, data, cache, small, jobs, bar)
+        _prefetch_study(study, data, cache, small, jobs, bar)
     for label, grid in study.grids:
-        best = (-math.inf, -1)
-        for index, candidate in enumerate(grid):
-            config = dataclasses.replace(candidate, seed=study.select_seed)
-            result = run(config)
-            sweep_results.append(result)
-            bar.update(0 if jobs > 1 else 1)
-            score = _score(result, study.metric)
+        configs = [dataclasses.replace(c, seed=study.select_seed) for c in grid]
+        results = [run(config) for config in configs]
+        bar.update(0 if jobs > 1 else len(results))
+        scores = [_score(result, study.metric) for result in results]
+        for config, score in zip(configs, scores, strict=True):
             recorded = None if math.isinf(score) else score  # no validation score: strict JSON
             sweep.append(
                 {"label": label, "config": dataclasses.asdict(config), study.metric: recorded}
             )
-            if score > best[0] or best[1] < 0:  # ties keep the earlier candidate
-                best = (score, index)
-                selected[label], first[label] = config, result
+        sweep_results += results
+        best = _best(scores)
+        selected[label], first[label] = configs[best], results[best]
     runs: list[dict[str, Any]] = []
     chosen = {label: config for label, config in study.baselines}
     chosen.update(selected)
     for label, base, changes in study.variants:
         chosen[label] = dataclasses.replace(selected[base], **changes)
-    if cache is not None:
-        later = [
-            dataclasses.replace(c, seed=seed)
-            for seed in study.seeds
-            for label, c in chosen.items()
-            if not (seed == study.select_seed and label in first)
-        ]
-        _prefetch(later, data, cache, small, jobs, bar)
     for seed in study.seeds:
         for label, config in chosen.items():
             config = dataclasses.replace(config, seed=seed)

@@ -101,3 +101,30 @@ def test_baselines_run_on_every_seed_untuned(monkeypatch) -> None:
 def test_parallel_workers_need_a_results_dir(tiny) -> None:
     with pytest.raises(ConfigError, match="results_dir"):
         tuning.run_tuned(study(), tiny, results_dir=None, small=True, progress=False, jobs=2)
+
+
+def test_a_labels_seeds_start_when_its_own_sweep_is_done(monkeypatch, tmp_path) -> None:
+    """jobs > 1: LightGCN's seeds and variant are queued before MF's sweep has finished."""
+    fake = FakeRun()
+    monkeypatch.setattr(tuning, "_runner", lambda data, cache, small: lambda c: fake(c, data))
+    queued: list[list[RunConfig]] = []
+
+    def prefetch(configs, data, cache, small, jobs, bar, *, then, texts):
+        order = sorted(configs, key=lambda c: c.model != "lightgcn")  # LightGCN's grid first
+        queued.extend(then(c) for c in order)
+
+    monkeypatch.setattr(tuning, "_prefetch", prefetch)
+    tuning._prefetch_study(study(), None, tmp_path, False, 2, None)  # type: ignore[arg-type]
+    assert [len(q) for q in queued] == [0, 3, 0, 1]  # after each of the 4 candidates
+    lightgcn = queued[1]
+    assert {(c.graph, c.seed, c.lr) for c in lightgcn} == {
+        ("plain", 1, 1e-2),  # the chosen lr (validation), on the other seed
+        ("co", 0, 1e-2),  # the variant on every seed
+        ("co", 1, 1e-2),
+    }
+    assert [(c.model, c.seed, c.lr) for c in queued[3]] == [("mf", 1, 1e-2)]
+
+
+def test_best_keeps_the_earlier_of_tied_scores() -> None:
+    assert tuning._best([0.1, 0.3, 0.3]) == 1
+    assert tuning._best([float("-inf")] * 3) == 0
