@@ -1,8 +1,9 @@
 """What ``make results`` costs: each study's recorded wall time, against the 2-hour budget.
 
 Reads the ``results/NAME.json`` of every study a chapter's table shows
-(:func:`gcnrec_tutorial.book_studies.chapter_studies`, what ``make results`` runs),
-then those of ``make exercise-answers`` (the earlier studies only exercise
+(:func:`gcnrec_tutorial.book_studies.results_studies`, what ``make results`` runs),
+then those of ``make results-encoders`` (the MiniLM-vs-MPNet comparison, which
+reuses the method studies' runs) and of ``make exercise-answers`` (the earlier studies only exercise
 solutions cite, and ``results/exercise-answers.json``); nothing is trained. It
 prints one row per file: its runs, the threads of the process that made it,
 its wall time (``wall_seconds``: from the study's start to its file) and, for a tuned study,
@@ -27,8 +28,9 @@ import os
 import platform
 from pathlib import Path
 
-from gcnrec_tutorial.book_studies import EXERCISE_STUDIES, chapter_studies
+from gcnrec_tutorial.book_studies import EXERCISE_STUDIES, results_studies
 from gcnrec_tutorial.files import atomic_write
+from gcnrec_tutorial.method_studies import ENCODER_STUDIES
 from gcnrec_tutorial.studies import RESULTS_DIR, STUDIES
 
 
@@ -47,7 +49,9 @@ def row(name: str, results: Path) -> dict[str, str]:
     payload = json.loads(path.read_text())
     wall = float(payload["wall_seconds"])
     compute = payload.get("compute_seconds")
-    resumed = compute is not None and wall < float(compute) / 4  # more cores than a machine has
+    # more cores than a machine has; a study sharing another's cache counts its reused runs
+    shares = getattr(STUDIES[name](), "cache", None) is not None
+    resumed = compute is not None and wall < float(compute) / 4 and not shares
     return {
         "file": name,
         "runs": str(distinct_runs(payload)),
@@ -92,7 +96,7 @@ def main() -> None:
     parser.add_argument("--budget-hours", type=float, default=2.0)
     parser.add_argument("--save", type=Path, default=None, help="also write the record as JSON")
     args = parser.parse_args()
-    rows = [row(name, args.results) for name in chapter_studies()]
+    rows = [row(name, args.results) for name in results_studies()]
     total = _table("make results (the studies the chapters' tables show)", rows)
     measured = all(r["one run"] == "yes" for r in rows)
     budget = args.budget_hours * 3600
@@ -102,6 +106,9 @@ def main() -> None:
         f"total wall {total / 60:.0f} min ({how}); budget {args.budget_hours:g} h: "
         f"{verdict} ({total / budget:.2f}x)\n"
     )
+    encoders = [row(name, args.results) for name in ENCODER_STUDIES]
+    encoders_total = _table("make results-encoders (after make results: MiniLM vs MPNet)", encoders)
+    print(f"total wall {encoders_total / 60:.0f} min\n")
     extra = [row(name, args.results) for name in EXERCISE_STUDIES] + [exercises_row(args.results)]
     extra_total = _table(
         "make exercise-answers (the studies only solutions cite, then the answers)", extra
@@ -111,6 +118,8 @@ def main() -> None:
         record = {
             "make results": {"rows": rows, "total_wall_seconds": round(total, 1),
                              "one_measurement": measured, "budget_seconds": budget},
+            "make results-encoders": {"rows": encoders,
+                                      "total_wall_seconds": round(encoders_total, 1)},
             "make exercise-answers": {"rows": extra, "total_wall_seconds": round(extra_total, 1)},
             "commits": sorted(commits(args.results)),
             "machine": {

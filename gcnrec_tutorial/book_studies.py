@@ -210,3 +210,14 @@ def chapter_studies() -> list[str]:
     from .studies import STUDIES  # studies imports this module: import it at call time
 
     return [name for name in STUDIES if name not in EXERCISE_STUDIES]
+
+
+def results_studies() -> list[str]:
+    """What ``make results`` runs: :func:`chapter_studies` but the encoder comparison.
+
+    The :data:`~gcnrec_tutorial.method_studies.ENCODER_STUDIES` run next, with
+    ``make results-encoders``: they reuse the method studies' finished runs.
+    """
+    from .method_studies import ENCODER_STUDIES
+
+    return [name for name in chapter_studies() if name not in ENCODER_STUDIES]

@@ -70,9 +70,7 @@ def method_warm() -> TunedStudy:
     """Warm items, 8:1:1 split: every model tuned alike; LightGCN and early fusion on
     the enhanced graphs (co-interaction kNN edges, plus text kNN item-item edges)."""
     grids = tuple((label, grid(model)) for label, model in WARM_MODELS if model in MODELS)
-    variants = _enhanced_graphs(("LightGCN", "early fusion"), ("co", "co+text")) + _larger_encoder(
-        ("early fusion", "AlphaRec-style"), grids
-    )
+    variants = _enhanced_graphs(("LightGCN", "early fusion"), ("co", "co+text"))
     return TunedStudy(
         "method-warm",
         "Which text-aware design beats a tuned LightGCN on warm items, with what graph?",
@@ -149,11 +147,53 @@ def method_cold() -> TunedStudy:
         grids,
         seeds=SEEDS,
         variants=_enhanced_graphs(("LightGCN",), ("co", "co+text"))
-        + _enhanced_graphs(("feature GCN + IDs",), ("co+text",))
-        + _larger_encoder(("text only", "AlphaRec-style"), grids),
+        + _enhanced_graphs(("feature GCN + IDs",), ("co+text",)),
         baselines=baselines,
     )
 
 
-METHOD_STUDIES = (method_warm, method_cold)
+ENCODER_LABELS = {
+    "method-warm": ("early fusion", "AlphaRec-style"),
+    "method-cold": ("text only", "AlphaRec-style"),
+}
+"""The best text-aware models of each study, whose text source the encoder studies swap."""
+
+
+def _encoders(method: TunedStudy) -> TunedStudy:
+    """``method``'s models of :data:`ENCODER_LABELS` again, and each with MPNet's text.
+
+    The study shares ``method``'s run cache (:attr:`TunedStudy.cache`): run after
+    it (``make results-encoders`` after ``make results``), its sweep and MiniLM
+    rows are ``method``'s own finished runs, so they carry the same numbers, and
+    only the MPNet rows are trained. Kept out of ``make results``: encoding ten
+    seeds' user texts with the 110M encoder alone takes about 50 core-minutes.
+    """
+    labels = ENCODER_LABELS[method.name]
+    grids = tuple((label, grid) for label, grid in method.grids if label in labels)
+    return TunedStudy(
+        method.name.replace("method", "encoders"),
+        f"Does a larger language model's text help ({method.name.split('-')[1]} items)?",
+        grids,
+        seeds=method.seeds,
+        select_seed=method.select_seed,
+        variants=_larger_encoder(labels, grids),
+        metric=method.metric,
+        cache=method.name,
+    )
+
+
+def encoders_warm() -> TunedStudy:
+    """Warm items: early fusion and AlphaRec-style with MiniLM's and with MPNet's text."""
+    return _encoders(method_warm())
+
+
+def encoders_cold() -> TunedStudy:
+    """Cold items: text only and AlphaRec-style with MiniLM's and with MPNet's text."""
+    return _encoders(method_cold())
+
+
+METHOD_STUDIES = (method_warm, method_cold, encoders_warm, encoders_cold)
 """The tuned studies, registered by :mod:`gcnrec_tutorial.studies`."""
+
+ENCODER_STUDIES = ("encoders-warm", "encoders-cold")
+"""Run by ``make results-encoders`` (after ``make results``), not by ``make results``."""

@@ -57,6 +57,9 @@ class TunedStudy:
             ``changes`` (``RunConfig`` fields) applied, e.g. ``{"graph": "co"}``.
         baselines: ``(label, config)`` of models without parameters, run as given.
         metric: the validation score that selects (``valid_ndcg@10``; higher is better).
+        cache: the run cache folder (``results/.cache/CACHE``) if not the study's own
+            name: a study that extends another shares its finished runs, so the
+            rows they have in common are the same runs, with the same numbers.
     """
 
     name: str
@@ -67,6 +70,7 @@ class TunedStudy:
     variants: tuple[tuple[str, str, Mapping[str, Any]], ...] = field(default=())
     baselines: tuple[tuple[str, RunConfig], ...] = ()
     metric: str = "valid_ndcg@10"
+    cache: str | None = None
 
     def __post_init__(self) -> None:
         sizes = {label: len(grid) for label, grid in self.grids}
@@ -168,7 +172,8 @@ def run_tuned(
         per candidate) and ``selected`` (label -> chosen config).
     """
     start = time.perf_counter()
-    cache = None if results_dir is None else Path(results_dir) / ".cache" / study.name
+    folder = study.cache or study.name
+    cache = None if results_dir is None else Path(results_dir) / ".cache" / folder
     if jobs > 1 and cache is None:
         raise ConfigError("jobs > 1 needs a results_dir: the workers hand results back through it")
     run = _runner(data, cache, small)

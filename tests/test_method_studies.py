@@ -50,3 +50,21 @@ def test_warm_variants_keep_their_labels() -> None:
         "early fusion + co-interaction edges",
         "early fusion + co-interaction + text edges",
     ]
+
+
+def test_the_encoder_studies_extend_the_method_studies() -> None:
+    """Same grids, seeds and run cache as their method study, plus each model with MPNet's text."""
+    pairs = ((method_studies.method_warm(), method_studies.encoders_warm()),
+             (method_studies.method_cold(), method_studies.encoders_cold()))  # fmt: skip
+    for method, encoders in pairs:
+        assert encoders.cache == method.name and encoders.seeds == method.seeds
+        assert set(encoders.grids) <= set(method.grids) and len(encoders.grids) == 2
+        assert {changes["text_model"] for _, _, changes in encoders.variants} == {
+            method_studies.MPNET
+        }
+        assert [base for _, base, _ in encoders.variants] == [label for label, _ in encoders.grids]
+        # make results leaves them out (the 110M encoder would not fit its 2 hours)
+        assert not any("text_model" in changes for _, _, changes in method.variants)
+    from gcnrec_tutorial.book_studies import results_studies
+
+    assert not set(method_studies.ENCODER_STUDIES) & set(results_studies())

@@ -128,3 +128,21 @@ def test_a_labels_seeds_start_when_its_own_sweep_is_done(monkeypatch, tmp_path) 
 def test_best_keeps_the_earlier_of_tied_scores() -> None:
     assert tuning._best([0.1, 0.3, 0.3]) == 1
     assert tuning._best([float("-inf")] * 3) == 0
+
+
+def test_a_study_sharing_a_cache_reuses_the_other_studys_runs(monkeypatch, tmp_path) -> None:
+    """An extension (``cache=``) trains only its new rows; the shared rows are the same runs."""
+    fake = FakeRun()
+    monkeypatch.setattr(experiment, "run", fake)
+    first = tuning.run_tuned(study(), None, results_dir=tmp_path, progress=False)  # type: ignore[arg-type]
+    trained = len(fake.calls)
+    grids = study().grids[1:]  # LightGCN only, with another variant
+    wider = tuning.TunedStudy(
+        "toy-more", "?", grids, seeds=(0, 1), variants=(("LightGCN + t", "LightGCN", {"l2": 0.5}),),
+        cache="toy",
+    )  # fmt: skip
+    again = tuning.run_tuned(wider, None, results_dir=tmp_path, progress=False)  # type: ignore[arg-type]
+    assert [c.l2 for c in fake.calls[trained:]] == [0.5, 0.5]  # only the variant's two seeds
+    shared = [r for r in first["runs"] if r["label"] == "LightGCN"]
+    assert [r for r in again["runs"] if r["label"] == "LightGCN"] == shared
+    assert (tmp_path / "toy-more.json").exists() and not (tmp_path / ".cache" / "toy-more").exists()
