@@ -3,8 +3,8 @@
 Each function returns a :class:`~gcnrec_tutorial.studies.Study`; :data:`BOOK_STUDIES`
 lists them and :mod:`gcnrec_tutorial.studies` registers them. A chapter shows a
 study's ``results/NAME.json`` (``python -m gcnrec_tutorial experiment NAME``;
-``make results`` runs every study a chapter's table shows, ``make exercise-answers``
-the :data:`EXERCISE_STUDIES`) with the tables of
+``make results`` and ``make results-encoders`` run every study a chapter's table
+shows, ``make exercise-answers`` the :data:`EXERCISE_STUDIES`) with the tables of
 :mod:`~gcnrec_tutorial.study_results` (``report``, ``per_seed``, ``per_user``;
 importable from here too), and reruns only a representative part live
 (``rerun``).
@@ -202,7 +202,7 @@ which reruns them before measuring the answers."""
 
 
 def chapter_studies() -> list[str]:
-    """The registered studies whose tables the chapters show: what ``make results`` runs.
+    """The registered studies whose tables the chapters show (``make results`` and ``-encoders``).
 
     Every registered study (:data:`~gcnrec_tutorial.studies.STUDIES`) but the
     :data:`EXERCISE_STUDIES`.

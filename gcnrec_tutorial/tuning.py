@@ -143,11 +143,13 @@ def _prefetch_study(
         return later
 
     baselines = [dataclasses.replace(c, seed=s) for s in study.seeds for _, c in study.baselines]
-    texts = [  # any candidate stands for its label's texts: they depend on split, seed, encoder
-        dataclasses.replace(grids[base][0], **changes, seed=s)
-        for s in study.seeds
-        for _, base, changes in (*((lb, lb, {}) for lb in grids), *study.variants)
+    # A label's texts depend on the split, the seed and the encoder, not on the candidate:
+    # its first candidate stands for them, and each variant's for its changed texts.
+    firsts = [grid[0] for grid in grids.values()]
+    firsts += [
+        dataclasses.replace(grids[base][0], **changes) for _, base, changes in study.variants
     ]
+    texts = [dataclasses.replace(c, seed=s) for s in study.seeds for c in firsts]
     _prefetch([*baselines, *sweep], data, cache, small, jobs, bar, then=then, texts=texts)
 
 
