@@ -5,7 +5,7 @@ lists them and :mod:`gcnrec_tutorial.studies` registers them. A chapter shows a
 study's ``results/NAME.json`` (``python -m gcnrec_tutorial experiment NAME``;
 ``make results`` and ``make results-encoders`` run every study a chapter's table
 shows, ``make exercise-answers`` the :data:`EXERCISE_STUDIES`) with the tables of
-:mod:`~gcnrec_tutorial.study_results` (``report``, ``per_seed``, ``per_user``;
+:mod:`~gcnrec_tutorial.study_results` (``report``, ``per_seed``, ``per_user``, ``extend``;
 importable from here too), and reruns only a representative part live
 (``rerun``).
 
@@ -22,7 +22,8 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from .registry import RunConfig
-from .study_results import per_seed as per_seed  # re-exported: book_studies.per_seed
+from .study_results import extend as extend  # re-exported: book_studies.extend
+from .study_results import per_seed as per_seed
 from .study_results import per_user as per_user
 from .study_results import report as report
 from .study_results import rerun as rerun

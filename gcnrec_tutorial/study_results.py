@@ -3,7 +3,8 @@
 A chapter loads ``results/NAME.json`` (:func:`gcnrec_tutorial.studies.load_results`)
 and shows :func:`report` (``mean ± std`` over seeds, the paired test, the
 training length), :func:`per_seed` or :func:`per_user`; :func:`rerun` gives the
-config that reproduces one of the study's runs in a fraction of the time.
+config that reproduces one of the study's runs in a fraction of the time, and
+:func:`extend` adds the rows of a study that extends another (chapter 5's encoders).
 """
 
 from __future__ import annotations
@@ -140,3 +141,31 @@ def report(
         f"{r:.0f}" if r > 0 and not math.isnan(r) else "-" for r in run.max(axis=1)
     ]
     return table
+
+
+def extend(payload: dict[str, Any], other: dict[str, Any]) -> dict[str, Any]:
+    """``payload`` with the rows of ``other`` it does not have: one table over two studies.
+
+    For a study that extends another and shares its runs
+    (:attr:`~gcnrec_tutorial.tuning.TunedStudy.cache`, e.g. ``encoders-warm`` of
+    ``method-warm``): the labels both hold must be the very same runs (same configs
+    and results), or the two files come from different runs and one table would
+    mix them. The added rows keep ``payload``'s seed order; the provenance stays
+    ``payload``'s (show ``other``'s next to it).
+
+    Raises:
+        ConfigError: a label both studies hold has different runs in each.
+    """
+    mine = {r["label"] for r in payload["runs"]}
+    for label in mine & {r["label"] for r in other["runs"]}:
+        a = [r for r in payload["runs"] if r["label"] == label]
+        b = [r for r in other["runs"] if r["label"] == label]
+        if a != b:
+            raise ConfigError(
+                f"{label!r} differs between {payload['study']!r} and {other['study']!r}: "
+                "rerun the second study after the first, with the same results folder"
+            )
+    added = [r for r in other["runs"] if r["label"] not in mine]
+    seeds = list(dict.fromkeys(r["config"]["seed"] for r in payload["runs"]))
+    runs = sorted([*payload["runs"], *added], key=lambda r: seeds.index(r["config"]["seed"]))
+    return {**payload, "runs": runs}

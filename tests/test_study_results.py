@@ -89,3 +89,22 @@ def test_runs_without_a_metric_show_a_dash_and_an_unknown_metric_is_an_error() -
     assert table.loc["A", "best epoch (mean)"] == "30"
     with pytest.raises(KeyError, match="rmse"):
         study_results.per_seed(payload, "rmse")
+
+
+def test_extend_adds_the_other_studys_rows_when_the_shared_ones_are_the_same_runs() -> None:
+    base = fake_payload()
+    more = fake_payload()
+    more["study"] = "fake-more"
+    more["runs"] = [r for r in more["runs"] if r["label"] == "B"]
+    for r in list(more["runs"]):
+        more["runs"].append({**r, "label": "B (other text)"})
+    merged = study_results.extend(base, more)
+    assert [(r["label"], r["config"]["seed"]) for r in merged["runs"]] == [
+        ("A", 0), ("B", 0), ("B (other text)", 0), ("A", 1), ("B", 1), ("B (other text)", 1),
+    ]  # fmt: skip
+    assert merged["provenance"] is base["provenance"]
+    table = study_results.report(merged, reference="B")
+    assert table.loc["B (other text)", "diff vs B"] == "+0.0000"
+    more["runs"][0] = {**more["runs"][0], "result": {**more["runs"][0]["result"], "ndcg@20": 0.9}}
+    with pytest.raises(ConfigError, match="'B' differs between 'fake' and 'fake-more'"):
+        study_results.extend(base, more)

@@ -9,9 +9,11 @@ from tests.notebooks.conftest import records_of
 
 WARM = tuple(label for label, _ in method_studies.WARM_MODELS)  # the tuned study's models
 COLD_STUDY = method_studies.method_cold()
-COLD = tuple(label for label, _ in COLD_STUDY.baselines + COLD_STUDY.grids) + tuple(
-    label for label, _, _ in COLD_STUDY.variants
-)  # every row of the tuned cold study, variants included
+COLD = (
+    tuple(label for label, _ in COLD_STUDY.baselines + COLD_STUDY.grids)
+    + tuple(label for label, _, _ in COLD_STUDY.variants)
+    + tuple(label for label, _, _ in method_studies.encoders_cold().variants)
+)  # every row of the tuned cold study, variants included, and its encoder study's MPNet rows
 
 
 @pytest.fixture(scope="module")
