@@ -145,13 +145,14 @@ def blend_runs(
     each; the rows keep the seed order, so they do not depend on ``jobs``.
     """
     seeds = list(study.seeds)
-    if jobs <= 1:
-        per_seed = [
-            _blend_seed(study, data, seed, small) for seed in tqdm(seeds, disable=not progress)
-        ]
-    else:
-        from .run_cache import worker_pool
+    from .run_cache import one_thread, worker_pool
 
+    if jobs <= 1:
+        with one_thread():  # as in the workers: the numbers do not depend on jobs
+            per_seed = [
+                _blend_seed(study, data, seed, small) for seed in tqdm(seeds, disable=not progress)
+            ]
+    else:
         with worker_pool(jobs) as pool:
             futures = [pool.submit(_blend_seed, study, data, seed, small) for seed in seeds]
             per_seed = [f.result() for f in tqdm(futures, desc=study.name, disable=not progress)]

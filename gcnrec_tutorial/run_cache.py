@@ -11,12 +11,13 @@ once); the study then reads them back in order.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import hashlib
 import json
 import multiprocessing
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from pathlib import Path
 from typing import Any
@@ -75,7 +76,8 @@ def _runner(
         if path is not None and path.exists():
             return dict(json.loads(path.read_text(encoding="utf-8"))["result"])
         start = time.perf_counter()
-        result = experiment.run(config, data, per_user=True)
+        with one_thread():
+            result = experiment.run(config, data, per_user=True)
         result["run_seconds"] = round(time.perf_counter() - start, 3)
         result["commit"] = provenance(config.device, seeds=[config.seed])["commit"]
         if path is not None:
@@ -84,6 +86,25 @@ def _runner(
         return result
 
     return run
+
+
+@contextlib.contextmanager
+def one_thread() -> Iterator[None]:
+    """Run the block on one torch thread: a study's numbers must not depend on the machine.
+
+    MKL splits a matrix product's sums by thread, so the last bits of a result, and
+    after hundreds of epochs the metrics of a model with an MLP (late fusion, the
+    feature GCNs), depend on the thread count. Every study run therefore trains on
+    one thread, in a worker or not, and ``--jobs`` changes the wall time only.
+    """
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(threads)
 
 
 def _init_worker() -> None:
@@ -106,9 +127,11 @@ def worker_pool(
 
 
 def mark_workers(payload: dict[str, Any], jobs: int) -> None:
-    """Record in a study's provenance that ``jobs`` one-thread workers trained its runs."""
+    """Record in a study's provenance that its runs trained on one thread (:func:`one_thread`),
+    in ``jobs`` worker processes when ``jobs > 1``."""
+    payload["provenance"]["threads"] = 1
     if jobs > 1:
-        payload["provenance"].update(threads=1, workers=jobs)
+        payload["provenance"]["workers"] = jobs
 
 
 def text_sets(configs: list[RunConfig]) -> list[RunConfig]:

@@ -194,7 +194,8 @@ def provenance_line(payload: dict[str, Any]) -> str:
     else:
         made = f"{payload['wall_seconds'] / 60:.1f} min"
     workers = p.get("workers")
-    threads = f"{workers} one-thread workers" if workers else f"{p['threads']} threads"
+    count = p["threads"]
+    threads = f"{workers} one-thread workers" if workers else f"{count} thread{'s' * (count != 1)}"
     return (
         f"Study `{payload['study']}`: {len(payload['runs'])} runs, seeds {p['seeds']}, "
         f"{made} on {p['device']} ({p['device_name']}, {threads}), "

@@ -151,3 +151,24 @@ def _threads() -> int:
     import torch
 
     return torch.get_num_threads()
+
+
+def test_every_study_run_trains_on_one_thread(monkeypatch, tmp_path: Path) -> None:
+    """MKL's sums depend on the thread count: jobs=1 must give the workers' numbers."""
+    import torch
+
+    seen: list[int] = []
+
+    def fake(config, data, **kw):
+        seen.append(torch.get_num_threads())
+        return FakeRun()(config, data)
+
+    monkeypatch.setattr(experiment, "run", fake)
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        tuning.run_tuned(study(), None, results_dir=tmp_path, progress=False)  # type: ignore[arg-type]
+        assert seen and set(seen) == {1}
+        assert torch.get_num_threads() == 2  # restored after each run
+    finally:
+        torch.set_num_threads(before)

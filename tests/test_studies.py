@@ -149,3 +149,6 @@ def test_a_study_in_workers_says_so(tiny, tmp_path: Path) -> None:
     assert "2 one-thread workers" in studies.provenance_line(payload)
     serial = studies.run_study(toy_study(), tiny, results_dir=None, small=True, progress=False)
     assert "workers" not in serial["provenance"]
+    assert serial["provenance"]["threads"] == 1  # every study run trains on one thread
+    line = studies.provenance_line(serial)
+    assert "1 thread)" in line and "1 threads" not in line
