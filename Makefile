@@ -53,7 +53,7 @@ unit: install
 # processes of one thread each train a study's runs in parallel (the numbers do not depend
 # on JOBS). An interrupted study resumes from results/.cache/NAME/ (delete it to start over).
 # `python benchmarks/results_budget.py` prints each study's recorded wall time against the
-# 2-hour budget on 2 CPU cores (from a fresh clone on 2 CPU cores it took over 2 h 15 min,
+# 2-hour budget on 2 CPU cores (from a fresh clone on 2 CPU cores it took 145 min, over it;
 # method-warm 69 min of it). The MiniLM-vs-MPNet comparison is `make results-encoders`,
 # run after this: it reuses the method studies' runs and adds about 50 core-minutes of
 # MPNet encoding, which would not fit the 2 hours.
