@@ -98,6 +98,98 @@ def _scores(pred: Tensor, target: Tensor) -> dict[str, float]:
     return {"rmse": round(float(rmse(pred, target)), 6), "mae": round(float(mae(pred, target)), 6)}
 
 
+@dataclasses.dataclass(frozen=True)
+class Component:
+    """One trained component of a blend: its rows and its predictions (``refit`` may be None)."""
+
+    rows: list[dict[str, Any]]
+    valid: Tensor  # (n_valid,) predictions of split.valid
+    test: Tensor  # (n_test,) predictions of split.test
+    refit: Tensor | None  # (n_test,) the refit model's predictions of split.test
+
+
+def train_component(
+    label: str, config: RunConfig, ds: Dataset, split: Split, *, refit: bool = True
+) -> Component:
+    """Train one component on ``split.train`` (early stopping on ``split.valid``) and,
+    with ``refit``, again on ``train + valid`` for the epoch count chosen there.
+
+    Each component is independent of the others, so a study can train them in
+    parallel workers and blend them with :func:`blend_rows` afterwards.
+    """
+    from .experiment import train_rating  # experiment imports the registry: import late
+
+    assert split.test.ratings is not None
+    trained = train_rating(config, ds, split=split)
+    assert trained.history is not None
+    model = _rating_model(trained)
+    valid_pred = predict(model, trained.graph, split.valid)
+    test_pred = predict(model, trained.graph, split.test)
+    best_epoch = trained.history.best_epoch
+    result = {
+        **_scores(test_pred, split.test.ratings),
+        "valid_rmse": round(trained.history.best_score, 6),
+        "best_epoch": best_epoch,
+        "epochs": trained.history.epochs,
+    }
+    rows = [{"label": label, "config": dataclasses.asdict(config), "result": result}]
+    if not refit:
+        return Component(rows, valid_pred, test_pred, None)
+    again = dataclasses.replace(config, epochs=best_epoch)
+    refitted = train_rating(again, ds, split=refit_split(split))
+    refit_pred = predict(_rating_model(refitted), refitted.graph, split.test)
+    rows.append(
+        {
+            "label": f"{label} refit",
+            "config": dataclasses.asdict(again),
+            "result": {**_scores(refit_pred, split.test.ratings), "epochs": best_epoch},
+        }
+    )
+    return Component(rows, valid_pred, test_pred, refit_pred)
+
+
+def blend_rows(
+    components: Sequence[tuple[str, RunConfig]],
+    trained: Sequence[Component],
+    split: Split,
+    *,
+    ridge: float = 0.0,
+) -> list[dict[str, Any]]:
+    """The components' rows, then ``"blend"`` (and ``"blend refit"``): weights fit on
+    ``split.valid`` (:func:`fit_blend`), applied to the test predictions."""
+    assert split.valid.ratings is not None and split.test.ratings is not None
+    rows = [row for component in trained for row in component.rows]
+    valid_preds = torch.stack([c.valid for c in trained], dim=1)  # (n_valid, K)
+    weights = fit_blend(valid_preds, split.valid.ratings, ridge=ridge)
+    labels = [label for label, _ in components]
+    blend_of: dict[str, Any] = {
+        "weights": {
+            label: round(float(w), 6) for label, w in zip(labels, weights[1:], strict=True)
+        },
+        "intercept": round(float(weights[0]), 6),
+    }
+    in_sample = apply_blend(valid_preds, weights)
+    blend_of["valid_rmse"] = round(float(rmse(in_sample, split.valid.ratings)), 6)  # fit here
+    blend_of["valid_rmse_2fold"] = round(
+        cross_fit_rmse(valid_preds, split.valid.ratings, ridge=ridge), 6
+    )
+    seed = components[0][1].seed
+    parts = [("blend", [c.test for c in trained])]
+    refits = [c.refit for c in trained if c.refit is not None]
+    if len(refits) == len(trained):
+        parts.append(("blend refit", refits))
+    for name, preds in parts:
+        pred = apply_blend(torch.stack(preds, dim=1), weights)
+        rows.append(
+            {
+                "label": name,
+                "config": {"seed": seed, "components": labels, "ridge": ridge},
+                "result": {**_scores(pred, split.test.ratings), **blend_of},
+            }
+        )
+    return rows
+
+
 def blend_components(
     components: Sequence[tuple[str, RunConfig]],
     ds: Dataset,
@@ -121,61 +213,5 @@ def blend_components(
         as ``"blend"`` and ``"blend refit"``, their ``result`` holding the
         ``weights`` by label and the ``intercept``.
     """
-    from .experiment import train_rating  # experiment imports the registry: import late
-
-    assert split.valid.ratings is not None and split.test.ratings is not None
-    rows: list[dict[str, Any]] = []
-    valid_preds, test_preds, refit_preds = [], [], []
-    for label, config in components:
-        trained = train_rating(config, ds, split=split)
-        assert trained.history is not None
-        model = _rating_model(trained)
-        valid_preds.append(predict(model, trained.graph, split.valid))
-        test_preds.append(predict(model, trained.graph, split.test))
-        best_epoch = trained.history.best_epoch
-        result = {
-            **_scores(test_preds[-1], split.test.ratings),
-            "valid_rmse": round(trained.history.best_score, 6),
-            "best_epoch": best_epoch,
-            "epochs": trained.history.epochs,
-        }
-        rows.append({"label": label, "config": dataclasses.asdict(config), "result": result})
-        if refit:
-            again = dataclasses.replace(config, epochs=best_epoch)
-            refitted = train_rating(again, ds, split=refit_split(split))
-            refit_preds.append(predict(_rating_model(refitted), refitted.graph, split.test))
-            rows.append(
-                {
-                    "label": f"{label} refit",
-                    "config": dataclasses.asdict(again),
-                    "result": {
-                        **_scores(refit_preds[-1], split.test.ratings),
-                        "epochs": best_epoch,
-                    },
-                }
-            )
-    weights = fit_blend(torch.stack(valid_preds, dim=1), split.valid.ratings, ridge=ridge)
-    labels = [label for label, _ in components]
-    blend_of: dict[str, Any] = {
-        "weights": {
-            label: round(float(w), 6) for label, w in zip(labels, weights[1:], strict=True)
-        },
-        "intercept": round(float(weights[0]), 6),
-    }
-    in_sample = apply_blend(torch.stack(valid_preds, dim=1), weights)
-    blend_of["valid_rmse"] = round(float(rmse(in_sample, split.valid.ratings)), 6)  # fit here
-    blend_of["valid_rmse_2fold"] = round(
-        cross_fit_rmse(torch.stack(valid_preds, dim=1), split.valid.ratings, ridge=ridge), 6
-    )
-    seed = components[0][1].seed
-    parts = [("blend", test_preds)] + ([("blend refit", refit_preds)] if refit else [])
-    for name, preds in parts:
-        pred = apply_blend(torch.stack(preds, dim=1), weights)
-        rows.append(
-            {
-                "label": name,
-                "config": {"seed": seed, "components": labels, "ridge": ridge},
-                "result": {**_scores(pred, split.test.ratings), **blend_of},
-            }
-        )
-    return rows
+    trained = [train_component(label, c, ds, split, refit=refit) for label, c in components]
+    return blend_rows(components, trained, split, ridge=ridge)

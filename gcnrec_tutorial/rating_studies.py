@@ -87,6 +87,7 @@ from tqdm import tqdm
 from .registry import SPLITS, RunConfig
 
 if TYPE_CHECKING:  # studies imports this module: no import of it at run time here
+    from .blend import Component
     from .dataset import Dataset
 
 SEEDS = (0, 1, 2, 3, 4)  # a seed changes the initialisation and the validation carve
@@ -141,35 +142,53 @@ def blend_runs(
     Each row is ``{"label", "config", "result"}`` with ``result["rmse"]`` and
     ``result["mae"]`` on the test part, so :func:`~gcnrec_tutorial.studies.summary`
     with ``metric="rmse"`` serves it (there are no per-user ranking values).
-    With ``jobs > 1`` the seeds run in that many worker processes of one thread
-    each; the rows keep the seed order, so they do not depend on ``jobs``.
+    With ``jobs > 1`` every (seed, component) trains in one of that many worker
+    processes of one thread each, and each seed is blended here once its
+    components are back; the rows keep the seed order, so they do not depend on ``jobs``.
     """
-    seeds = list(study.seeds)
+    from .blend import blend_rows
     from .run_cache import one_thread, worker_pool
 
+    seeds, count = list(study.seeds), len(study.components)
+    tasks = [(seed, index) for seed in seeds for index in range(count)]
     if jobs <= 1:
         with one_thread():  # as in the workers: the numbers do not depend on jobs
-            per_seed = [
-                _blend_seed(study, data, seed, small) for seed in tqdm(seeds, disable=not progress)
+            trained = [
+                _blend_component(study, data, seed, index, small)
+                for seed, index in tqdm(tasks, disable=not progress)
             ]
     else:
         with worker_pool(jobs) as pool:
-            futures = [pool.submit(_blend_seed, study, data, seed, small) for seed in seeds]
-            per_seed = [f.result() for f in tqdm(futures, desc=study.name, disable=not progress)]
-    return [row for rows in per_seed for row in rows]
+            futures = [pool.submit(_blend_component, study, data, *task, small) for task in tasks]
+            trained = [f.result() for f in tqdm(futures, desc=study.name, disable=not progress)]
+    rows = []
+    for n, seed in enumerate(seeds):
+        components = _components(study, seed, small)
+        split = SPLITS[components[0][1].split](data, seed)
+        rows += blend_rows(
+            components, trained[n * count : (n + 1) * count], split, ridge=study.ridge
+        )
+    return rows
 
 
-def _blend_seed(study: BlendStudy, data: Dataset, seed: int, small: bool) -> list[dict[str, Any]]:
-    """One seed: components, refits, blends (:func:`~gcnrec_tutorial.blend.blend_components`)."""
-    from .blend import blend_components
+def _components(study: BlendStudy, seed: int, small: bool) -> list[tuple[str, RunConfig]]:
     from .studies import _small
 
-    components = [
+    return [
         (label, dataclasses.replace(_small(c) if small else c, seed=seed))
         for label, c in study.components
     ]
-    split = SPLITS[components[0][1].split](data, seed)
-    return blend_components(components, data, split, ridge=study.ridge)
+
+
+def _blend_component(
+    study: BlendStudy, data: Dataset, seed: int, index: int, small: bool
+) -> Component:
+    """One component of one seed, trained and refit (:func:`.blend.train_component`)."""
+    from .blend import train_component
+
+    label, config = _components(study, seed, small)[index]
+    split = SPLITS[config.split](data, seed)
+    return train_component(label, config, data, split)
 
 
 BLEND: tuple[tuple[str, str, float, float, float, int], ...] = (
