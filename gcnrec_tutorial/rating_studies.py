@@ -147,7 +147,7 @@ def blend_runs(
     components are back; the rows keep the seed order, so they do not depend on ``jobs``.
     """
     from .blend import blend_rows
-    from .run_cache import one_thread, worker_pool
+    from .workers import one_thread, worker_pool
 
     seeds, count = list(study.seeds), len(study.components)
     tasks = [(seed, index) for seed in seeds for index in range(count)]

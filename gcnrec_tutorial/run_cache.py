@@ -11,14 +11,12 @@ once); the study then reads them back in order.
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import hashlib
 import json
-import multiprocessing
 import time
-from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from collections.abc import Callable, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, wait
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +28,7 @@ from .errors import ConfigError
 from .model_registry import needs_text, warm_text
 from .registry import RunConfig
 from .runs import provenance, save_json
+from .workers import one_thread, worker_pool
 
 
 def _key(config: RunConfig, small: bool) -> str:
@@ -86,52 +85,6 @@ def _runner(
         return result
 
     return run
-
-
-@contextlib.contextmanager
-def one_thread() -> Iterator[None]:
-    """Run the block on one torch thread: a study's numbers must not depend on the machine.
-
-    MKL splits a matrix product's sums by thread, so the last bits of a result, and
-    after hundreds of epochs the metrics of a model with an MLP (late fusion, the
-    feature GCNs), depend on the thread count. Every study run therefore trains on
-    one thread, in a worker or not, and ``--jobs`` changes the wall time only.
-    """
-    import torch
-
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(threads)
-
-
-def _init_worker() -> None:
-    import torch
-
-    torch.set_num_threads(1)  # jobs processes share the cores; one thread each
-
-
-def worker_pool(
-    jobs: int, initializer: Callable[..., None] = _init_worker, initargs: tuple[Any, ...] = ()
-) -> ProcessPoolExecutor:
-    """``jobs`` spawned worker processes, of one torch thread each by default.
-
-    Spawned, not forked: a fork would copy the parent's torch thread pools. Every
-    parallel study (:func:`run_labelled`, the blend's seeds, the exercise answers)
-    uses this pool.
-    """
-    context = multiprocessing.get_context("spawn")
-    return ProcessPoolExecutor(jobs, mp_context=context, initializer=initializer, initargs=initargs)
-
-
-def mark_workers(payload: dict[str, Any], jobs: int) -> None:
-    """Record in a study's provenance that its runs trained on one thread (:func:`one_thread`),
-    in ``jobs`` worker processes when ``jobs > 1``."""
-    payload["provenance"]["threads"] = 1
-    if jobs > 1:
-        payload["provenance"]["workers"] = jobs
 
 
 def text_sets(configs: list[RunConfig]) -> list[RunConfig]:

@@ -28,9 +28,10 @@ from .errors import ConfigError, RunError
 from .metrics import paired_bootstrap
 from .rating_studies import BlendStudy, blend_runs
 from .registry import RunConfig
-from .run_cache import mark_workers, run_labelled
+from .run_cache import run_labelled
 from .runs import provenance, save_json
 from .tuning import TunedStudy, run_tuned
+from .workers import mark_workers
 
 RESULTS_DIR = Path(__file__).resolve().parent.parent / "results"
 

@@ -42,9 +42,10 @@ from tqdm import tqdm
 from .dataset import Dataset
 from .errors import ConfigError
 from .registry import RunConfig
-from .run_cache import _prefetch, _runner, mark_workers
+from .run_cache import _prefetch, _runner
 from .run_cache import reindex as reindex  # re-exported: tuning.reindex
 from .runs import provenance, save_json
+from .workers import mark_workers
 
 
 @dataclass(frozen=True)

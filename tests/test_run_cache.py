@@ -141,18 +141,6 @@ def test_text_sets_are_one_per_split_seed_and_encoder() -> None:
     ]
 
 
-def test_a_worker_pool_runs_one_thread_per_process() -> None:
-    with run_cache.worker_pool(2) as pool:
-        threads = {pool.submit(_threads).result() for _ in range(2)}
-    assert threads == {1}
-
-
-def _threads() -> int:
-    import torch
-
-    return torch.get_num_threads()
-
-
 def test_every_study_run_trains_on_one_thread(monkeypatch, tmp_path: Path) -> None:
     """MKL's sums depend on the thread count: jobs=1 must give the workers' numbers."""
     import torch

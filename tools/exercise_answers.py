@@ -52,13 +52,13 @@ from gcnrec_tutorial import (
     minibatch,
     models,
     movielens_small,
-    run_cache,
     runs,
     splits,
     studies,
     tabular,
     text,
     train,
+    workers,
 )
 from gcnrec_tutorial.dataset import Dataset
 from gcnrec_tutorial.files import atomic_write
@@ -1045,7 +1045,7 @@ def main(argv: Sequence[str] | None = None) -> None:
             record(*_measure(label, ctx))
     else:
         init = (args.data_dir, args.threads)
-        with run_cache.worker_pool(args.jobs, _init_worker, init) as pool:
+        with workers.worker_pool(args.jobs, _init_worker, init) as pool:
             futures = [pool.submit(_measure, label) for label in _longest_first(labels, args.out)]
             for future in as_completed(futures):
                 record(*future.result())
