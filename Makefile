@@ -53,10 +53,11 @@ unit: install
 # processes of one thread each train a study's runs in parallel (the numbers do not depend
 # on JOBS). An interrupted study resumes from results/.cache/NAME/ (delete it to start over).
 # `python benchmarks/results_budget.py` prints each study's recorded wall time against the
-# 2-hour budget on 2 CPU cores (from a fresh clone on 2 CPU cores it took 145 min, over it;
-# method-warm 69 min of it). The MiniLM-vs-MPNet comparison is `make results-encoders`,
-# run after this: it reuses the method studies' runs and adds about 50 core-minutes of
-# MPNet encoding, which would not fit the 2 hours.
+# 2-hour budget on 2 CPU cores. Measured from a fresh clone on 2 CPU cores at commit 66342d8:
+# 144 min, over it (method-warm 69 min of it; benchmarks/records/make_results_66342d8.json).
+# The feature GCN has since become 2.2x faster, which saves about 11 of those minutes.
+# The MiniLM-vs-MPNet comparison is `make results-encoders` (measured: 48 min), run after
+# this: it reuses the method studies' runs and adds the MPNet encoding and runs.
 JOBS ?= 2
 # $(call run-studies,PYTHON CODE PRINTING THE NAMES,TARGET): each study in turn, then the time.
 run-studies = set -e; start=$$(date +%s); \
