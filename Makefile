@@ -55,7 +55,8 @@ unit: install
 # `python benchmarks/results_budget.py` prints each study's recorded wall time against the
 # 2-hour budget on 2 CPU cores. Measured from a fresh clone on 2 CPU cores at commit 66342d8:
 # 144 min, over it (method-warm 69 min of it; benchmarks/records/make_results_66342d8.json).
-# The feature GCN has since become 2.2x faster, which saves about 11 of those minutes.
+# Since then the feature GCN trains 2.2x faster and the blend's components run as separate
+# worker tasks: about 130 min, estimated from the runs' measured times (still over).
 # The MiniLM-vs-MPNet comparison is `make results-encoders` (measured: 48 min), run after
 # this: it reuses the method studies' runs and adds the MPNet encoding and runs.
 JOBS ?= 2

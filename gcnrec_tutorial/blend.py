@@ -176,7 +176,7 @@ def blend_rows(
     seed = components[0][1].seed
     parts = [("blend", [c.test for c in trained])]
     refits = [c.refit for c in trained if c.refit is not None]
-    if len(refits) == len(trained):
+    if refits:  # train_component(refit=True) for every component, as blend_components does
         parts.append(("blend refit", refits))
     for name, preds in parts:
         pred = apply_blend(torch.stack(preds, dim=1), weights)
