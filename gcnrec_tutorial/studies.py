@@ -38,11 +38,18 @@ RESULTS_DIR = Path(__file__).resolve().parent.parent / "results"
 
 @dataclass(frozen=True)
 class Study:
-    """A named set of runs. ``runs`` pairs a row label (e.g. ``"LightGCN"``) with a config."""
+    """A named set of runs. ``runs`` pairs a row label (e.g. ``"LightGCN"``) with a config.
+
+    ``cache`` names the run cache folder (``results/.cache/CACHE``) when it is not
+    the study's own: a study whose rows another study also trains (chapter 7's
+    full-batch LightGCN is ``method-warm``'s) shares its finished runs, so the
+    book shows one number per model (as ``TunedStudy.cache``).
+    """
 
     name: str
     question: str
     runs: tuple[tuple[str, RunConfig], ...]
+    cache: str | None = None
 
     @property
     def configs(self) -> list[RunConfig]:
@@ -100,7 +107,8 @@ def run_study(
         runs = blend_runs(study, data, small=small, progress=progress, jobs=jobs)
     else:
         runs_ = [(label, _small(config) if small else config) for label, config in study.runs]
-        cache = None if results_dir is None else Path(results_dir) / ".cache" / study.name
+        folder = study.cache or study.name
+        cache = None if results_dir is None else Path(results_dir) / ".cache" / folder
         runs = run_labelled(runs_, data, cache=cache, jobs=jobs, desc=study.name, progress=progress)
     seeds = sorted({config.seed for _, config in study.runs})
     devices = sorted({config.device for _, config in study.runs})

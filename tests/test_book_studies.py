@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from gcnrec_tutorial import book_studies, studies
+import dataclasses
+import json
+
+from gcnrec_tutorial import book_studies, method_studies, studies
 from gcnrec_tutorial.registry import MODELS
 
 
@@ -27,3 +30,18 @@ def test_the_book_studies_are_registered_fair_and_seeded() -> None:
     assert {c.l2 for lab, c in warm.runs if lab != "MF"} == {book_studies.RANKING.l2}
     cold = book_studies.cold_start()
     assert {c.split for _, c in cold.runs} == {"cold-items"}
+
+
+def test_chapter_7_full_batch_is_the_tuned_lightgcn_of_method_warm() -> None:
+    """One LightGCN number across the book: chapter 7 reads method-warm's runs."""
+    selected = studies.load_results("method-warm")["selected"]["LightGCN"]
+    tuned = json.loads(json.dumps(dataclasses.asdict(book_studies.TUNED_LIGHTGCN)))
+    assert tuned == {**selected, "seed": 0}
+    study = book_studies.minibatch_ml100k()
+    assert study.cache == "method-warm"
+    full = [c for label, c in study.runs if label == "full batch"]
+    assert full == [
+        dataclasses.replace(book_studies.TUNED_LIGHTGCN, seed=s) for s in method_studies.SEEDS
+    ]
+    for label, config in study.runs:  # the mini-batch rows change the fan-outs only
+        assert dataclasses.replace(config, fanouts=None) in full, label

@@ -152,3 +152,22 @@ def test_a_study_in_workers_says_so(tiny, tmp_path: Path) -> None:
     assert serial["provenance"]["threads"] == 1  # every study run trains on one thread
     line = studies.provenance_line(serial)
     assert "1 thread)" in line and "1 threads" not in line
+
+
+def test_a_study_sharing_another_cache_reads_its_runs(tiny, tmp_path: Path) -> None:
+    """Study.cache: the shared rows are the other study's runs, not new ones."""
+    first = studies.run_study(
+        toy_study(), tiny, results_dir=tmp_path, small=True, progress=False, jobs=2
+    )
+    files = sorted((tmp_path / ".cache" / "toy").glob("*.json"))
+    assert len(files) == len(first["runs"])
+    record = json.loads(files[0].read_text())
+    record["result"]["ndcg@10"] = 123.0  # marks the cached run: a retrained run lacks it
+    files[0].write_text(json.dumps(record))
+    shared = dataclasses.replace(toy_study(), name="shares-toy", cache="toy")
+    payload = studies.run_study(
+        shared, tiny, results_dir=tmp_path, small=True, progress=False, jobs=2
+    )
+    assert 123.0 in [r["result"]["ndcg@10"] for r in payload["runs"]]
+    assert not (tmp_path / ".cache" / "shares-toy").exists()
+    assert len(list((tmp_path / ".cache" / "toy").glob("*.json"))) == len(files)
