@@ -1049,7 +1049,8 @@ def main(argv: Sequence[str] | None = None) -> None:
             futures = [pool.submit(_measure, label) for label in _longest_first(labels, args.out)]
             for future in as_completed(futures):
                 record(*future.result())
-    if args.out.exists() and not failed:  # what the last run cost (make results' budget)
+    # what a whole run cost (make exercise-answers, in results_budget.py); --only is not one
+    if args.out.exists() and not failed and not args.only:
         payload = json.loads(args.out.read_text(encoding="utf-8"))
         payload["last_run"] = {
             "exercises": len(labels),
