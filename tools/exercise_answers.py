@@ -663,7 +663,7 @@ def ch07_ex_fanouts(ctx: Context) -> Answer:
     study = book_studies.per_seed(studies.load_results("minibatch-ml100k"), "ndcg@20")[SEED]
     values.update({f"study_{label.replace(' ', '_')}": float(v) for label, v in study.items()})
     quote = {key: ".3f" if key.endswith("@20") else ".2f" for key in values if key[0] == "f"}
-    quote["epochs"] = "d"
+    quote.update({key: ".3f" for key in values if key.startswith("study_")}, epochs="d")
     return answer(values, quote, [SEED])
 
 
