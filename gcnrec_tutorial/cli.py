@@ -20,6 +20,7 @@ from typing import Any
 from . import commands, experiment
 from .cli_options import _add_data, _knob, _non_empty, _number
 from .errors import GcnrecError
+from .minibatch import SAMPLERS
 
 Command = Callable[[argparse.Namespace], dict[str, Any]]
 
@@ -134,6 +135,12 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, Command]]:
         default=None,
         metavar="F",
         help="mini-batch: neighbours sampled per hop, -1 = all (chapter 7)",
+    )
+    p.add_argument(
+        "--sampler",
+        choices=SAMPLERS,
+        default="torch",
+        help="mini-batch: plain PyTorch, or PyG's NeighborSampler (needs pyg-lib or torch-sparse)",
     )
     p.add_argument(
         "--distributed",

@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from . import data, experiment, splits
+from . import data, experiment, minibatch, splits
 from .dataset import Dataset
 from .errors import ConfigError
 from .registry import load_dataset
@@ -132,11 +132,14 @@ def cmd_train(args: argparse.Namespace) -> dict[str, Any]:
         seed=args.seed,
         device=args.device,
         fanouts=None if args.fanouts is None else tuple(args.fanouts),
+        sampler=args.sampler,
         distributed=args.distributed,
         graph=args.graph,
         text_model=args.text_model,
         knobs=tuple(args.knob),
     )
+    if config.fanouts is not None and config.sampler == "pyg":
+        minibatch.require_pyg()  # before the data are read: fail fast
     ds = _load(args)
     progress = not args.json and sys.stderr.isatty()
     if not args.distributed:

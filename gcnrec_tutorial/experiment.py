@@ -76,6 +76,7 @@ def train_ranking(config: RunConfig, ds: Dataset, *, progress: bool = False) -> 
         patience=config.patience,
         eval_every=config.eval_every,
         fanouts=config.fanouts,
+        sampler=config.sampler,
         distributed=config.distributed,
         seed=config.seed,
         device=config.device,

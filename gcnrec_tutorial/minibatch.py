@@ -28,9 +28,13 @@ neighbour is kept (``f_h = -1``) and the ``L`` hops reach the whole graph,
 the step is exactly the full-batch step.
 
 :func:`~gcnrec_tutorial.train.train_epoch` uses this module when
-``TrainConfig.fanouts`` is set. PyG's own samplers need the compiled
-``pyg-lib`` or ``torch-sparse`` packages, which publish no wheels for every
-torch release; this sampler is plain PyTorch over the graph's CSR adjacency.
+``TrainConfig.fanouts`` is set, through :func:`step_sampler`. Two samplers
+draw the same kind of sample: ``"torch"`` (the default,
+:func:`sample_edges`) is plain PyTorch over the graph's CSR adjacency and runs
+everywhere; ``"pyg"`` (:class:`PygSampler`) is PyG's ``NeighborSampler``, the
+sampler behind ``NeighborLoader`` and ``LinkNeighborLoader``, which needs the
+compiled ``pyg-lib`` or ``torch-sparse`` package (neither publishes wheels for
+every torch release). The tests check that the two agree.
 Node ids keep the global numbering (users ``0..U-1``, items ``U..U+I-1``):
 the embedding table and the optimizer are those of full-batch training, and
 what shrinks is the propagation (``O(|E_s| d)`` instead of ``O(|E| d)``).
@@ -39,7 +43,7 @@ what shrinks is the propagation (``O(|E_s| d)`` instead of ``O(|E| d)``).
 from __future__ import annotations
 
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import torch
 from torch import Tensor
@@ -170,3 +174,69 @@ def graph_csr(graph: BipartiteGraph) -> tuple[Tensor, Tensor]:
 def batch_seeds(users: Tensor, pos: Tensor, neg: Tensor, num_users: int) -> Tensor:
     """The node ids whose embeddings a BPR batch reads: its users, positives and negatives."""
     return torch.cat([users, pos + num_users, neg + num_users]).cpu()
+
+
+SAMPLERS = ("torch", "pyg")
+"""The neighbour samplers: this module's plain-PyTorch one and PyG's."""
+
+
+def pyg_available() -> bool:
+    """Whether PyG's compiled neighbour sampler (``pyg-lib`` or ``torch-sparse``) is installed."""
+    import torch_geometric.typing as pyg_typing
+
+    return bool(pyg_typing.WITH_PYG_LIB or pyg_typing.WITH_TORCH_SPARSE)
+
+
+def require_pyg() -> None:
+    """Raise one clear :class:`ConfigError` unless :func:`pyg_available`."""
+    if not pyg_available():
+        raise ConfigError(
+            "sampler 'pyg' needs PyG's compiled sampler: install pyg-lib (wheels for your "
+            "torch at https://data.pyg.org/whl) or torch-sparse, or use sampler 'torch'"
+        )
+
+
+class PygSampler:
+    """PyG's ``NeighborSampler`` over one graph, drawing what :func:`sample_edges` draws.
+
+    Built once per graph (PyG sorts the edges into its CSC layout), then called
+    once per step. Its random choices come from torch's default generator
+    (seed it with :func:`torch.manual_seed`), not from the step's ``generator``.
+    """
+
+    def __init__(self, indptr: Tensor, indices: Tensor, fanouts: Sequence[int]) -> None:
+        require_pyg()
+        from torch_geometric.data import Data
+        from torch_geometric.sampler import NeighborSampler
+
+        n = len(indptr) - 1
+        node = torch.repeat_interleave(torch.arange(n), indptr[1:] - indptr[:-1])  # (E,)
+        data = Data(edge_index=torch.stack([indices, node]), num_nodes=n)  # neighbour -> node
+        self.sampler = NeighborSampler(data, num_neighbors=list(check_fanouts(fanouts)))
+
+    def __call__(self, seeds: Tensor) -> Tensor:
+        """``(2, E_s)`` directed edges ``node -> sampled neighbour``, as :func:`sample_edges`."""
+        from torch_geometric.sampler import NodeSamplerInput
+
+        frontier = torch.unique(seeds.cpu())
+        out = self.sampler.sample_from_nodes(NodeSamplerInput(input_id=None, node=frontier))
+        # PyG's edges point from the sampled neighbour (row) to the node it was drawn for (col)
+        return torch.stack([out.node[out.col], out.node[out.row]])
+
+
+def step_sampler(
+    graph: BipartiteGraph, fanouts: Sequence[int], sampler: str, *, generator: torch.Generator
+) -> Callable[[Tensor], BipartiteGraph]:
+    """``draw(seeds) -> graph of one step`` with the ``"torch"`` or ``"pyg"`` sampler.
+
+    Both return what :func:`sampled_graph` returns (the sample's edges both ways,
+    normalised by the sampled degrees); only who draws the neighbours differs.
+    """
+    if sampler not in SAMPLERS:
+        raise ConfigError(f"sampler must be one of {', '.join(SAMPLERS)}, got {sampler!r}")
+    csr = graph_csr(graph)
+    if sampler == "torch":
+        return lambda seeds: sampled_graph(graph, seeds, fanouts, generator=generator, csr=csr)
+    pyg = PygSampler(*csr, fanouts)
+    device = graph.adj.device
+    return lambda seeds: symmetric_graph(pyg(seeds), graph.num_users, graph.num_items).to(device)

@@ -25,7 +25,7 @@ from .data_registry import SPLITS as SPLITS
 from .data_registry import _check_file
 from .data_registry import load_dataset as load_dataset
 from .errors import ConfigError
-from .minibatch import check_fanouts
+from .minibatch import SAMPLERS, check_fanouts
 from .model_registry import ENHANCE_K as ENHANCE_K
 from .model_registry import GRAPHS as GRAPHS
 from .model_registry import MODEL_KNOBS as MODEL_KNOBS
@@ -58,6 +58,7 @@ class RunConfig:
     device: str = "auto"
     table: TableSpec | None = None  # dataset given as a CSV path: its columns (chapter 8)
     fanouts: tuple[int, ...] | None = None  # mini-batch: neighbours per hop, -1 = all (ch. 7)
+    sampler: str = "torch"  # mini-batch: "torch" or "pyg" (PyG's NeighborSampler; ch. 7)
     distributed: bool = False  # data-parallel over torchrun's processes (chapter 7)
     graph: str = "plain"  # a key of GRAPHS: plain or with enhancement edges (chapter 2)
     text_model: str | None = None  # encoder of the text features; None = MiniLM (chapter 3)
@@ -67,6 +68,8 @@ class RunConfig:
         self._check_dataset()
         if self.fanouts is not None:  # a tuple again when read back from run.json
             object.__setattr__(self, "fanouts", check_fanouts(self.fanouts))
+        if self.sampler not in SAMPLERS:
+            raise ConfigError(f"sampler must be one of {', '.join(SAMPLERS)}, got {self.sampler!r}")
         object.__setattr__(self, "knobs", tuple((str(k), float(v)) for k, v in self.knobs))
         knob_names = MODEL_KNOBS.get(self.model, ())
         for name, value in self.knobs:

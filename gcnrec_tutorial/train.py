@@ -46,6 +46,7 @@ class TrainConfig:
     device: str = "auto"  # see runtime.resolve_device
     progress: bool = False  # show a tqdm bar over epochs
     fanouts: tuple[int, ...] | None = None  # mini-batch: neighbours sampled per hop (chapter 7)
+    sampler: str = "torch"  # mini-batch: "torch" (plain PyTorch) or "pyg" (PyG's NeighborSampler)
     distributed: bool = False  # data-parallel over torchrun's processes (chapter 7)
 
 
@@ -93,7 +94,9 @@ def train_epoch(
     users, pos = train.users, train.items
     device = graph.adj.device
     rank, world = distributed.rank_and_world()
-    csr = None if config.fanouts is None else minibatch.graph_csr(graph)
+    draw = None
+    if config.fanouts is not None:
+        draw = minibatch.step_sampler(graph, config.fanouts, config.sampler, generator=generator)
     order = torch.randperm(len(users), generator=generator)
     neg = sample_negatives(users[order], train, generator=generator)
     model.train()
@@ -102,11 +105,8 @@ def train_epoch(
         idx, share = distributed.shard(batch, rank, world)  # (idx, 1.0) in one process
         u, i, j = users[order[idx]], pos[order[idx]], neg[idx]
         step_graph = graph
-        if csr is not None:
-            seeds = minibatch.batch_seeds(u, i, j, train.num_users)
-            step_graph = minibatch.sampled_graph(
-                graph, seeds, config.fanouts or (), generator=generator, csr=csr
-            )
+        if draw is not None:
+            step_graph = draw(minibatch.batch_seeds(u, i, j, train.num_users))
         u, i, j = u.to(device), i.to(device), j.to(device)
         user_emb, item_emb = model(step_graph)  # propagate once per batch
         # BPR unless the model defines its own loss (chapter 5's contrastive designs)

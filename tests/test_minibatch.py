@@ -12,10 +12,13 @@ from gcnrec_tutorial.errors import ConfigError
 from gcnrec_tutorial.graph import build_graph, from_edges
 from gcnrec_tutorial.interactions import Interactions
 from gcnrec_tutorial.minibatch import (
+    PygSampler,
     check_fanouts,
     graph_csr,
+    pyg_available,
     sample_edges,
     sampled_graph,
+    step_sampler,
     symmetric_graph,
 )
 from gcnrec_tutorial.models import LightGCN
@@ -123,7 +126,14 @@ def test_fanouts_are_checked() -> None:
             check_fanouts(bad)
 
 
-def test_full_fanout_epoch_equals_the_full_batch_epoch() -> None:
+needs_pyg = pytest.mark.skipif(
+    not pyg_available(), reason="PyG's sampler needs pyg-lib/torch-sparse"
+)
+SAMPLER_CASES = ["torch", pytest.param("pyg", marks=needs_pyg)]
+
+
+@pytest.mark.parametrize("sampler", SAMPLER_CASES)
+def test_full_fanout_epoch_equals_the_full_batch_epoch(sampler: str) -> None:
     """3 hops from a batch reach the whole (connected) graph: the same step, to the bit."""
     train = random_train(25, 40, per_user=8, seed=3)
     graph = build_graph(train)
@@ -131,7 +141,7 @@ def test_full_fanout_epoch_equals_the_full_batch_epoch() -> None:
     for fanouts in (None, (-1, -1, -1)):
         model = LightGCN(25, 40, embedding_dim=8, num_layers=3, seed=0)
         optimizer = torch.optim.Adam(model.parameters(), lr=0.01)
-        config = TrainConfig(batch_size=64, l2=1e-4, fanouts=fanouts, device="cpu")
+        config = TrainConfig(batch_size=64, l2=1e-4, fanouts=fanouts, sampler=sampler, device="cpu")
         generator = torch.Generator().manual_seed(0)
         losses = [train_epoch(model, graph, optimizer, train, config, generator) for _ in range(2)]
         results.append((losses, model.embedding.weight.detach().clone()))
@@ -149,3 +159,48 @@ def test_sampled_training_learns() -> None:
     history = fit(model, graph, train, empty, config)
     assert history.rows[0]["loss"] > 0.6 and history.rows[-1]["loss"] < 0.3
     assert dataclasses.asdict(config)["fanouts"] == (3, 3)
+
+
+@needs_pyg
+def test_pyg_sampler_draws_what_ours_draws() -> None:
+    """PyG's NeighborSampler and sample_edges: the same edges with every neighbour kept,
+    and with a fan-out the same nodes expanded, each keeping min(f, d) graph neighbours."""
+    train = random_train(30, 50, per_user=12, seed=0)
+    indptr, indices = graph_csr(build_graph(train))
+    seeds = torch.tensor([0, 3, 3, 7, 30 + 5])  # repeats allowed, as in a BPR batch
+
+    def pairs(edges: torch.Tensor) -> list[tuple[int, int]]:
+        return sorted(map(tuple, edges.T.tolist()))
+
+    ours = sample_edges(indptr, indices, seeds, [-1, -1], generator=torch.Generator())
+    assert pairs(PygSampler(indptr, indices, [-1, -1])(seeds)) == pairs(ours)
+    torch.manual_seed(0)
+    edges = PygSampler(indptr, indices, [4])(seeds)
+    degree = indptr[1:] - indptr[:-1]
+    owners, counts = torch.unique(edges[0], return_counts=True)
+    assert owners.tolist() == torch.unique(seeds).tolist()
+    assert counts.tolist() == degree[owners].clamp(max=4).tolist()
+    neighbours = {(u, v) for u, v in pairs(sample_edges(indptr, indices, owners, [-1],
+                                                        generator=torch.Generator()))}  # fmt: skip
+    assert set(pairs(edges)) <= neighbours
+
+
+@pytest.mark.skipif(pyg_available(), reason="PyG's compiled sampler is installed here")
+def test_pyg_sampler_without_its_package_is_one_clear_error(capsys) -> None:
+    graph = build_graph(PATH)
+    with pytest.raises(ConfigError, match="pyg-lib"):
+        step_sampler(graph, (2,), "pyg", generator=torch.Generator())
+    from gcnrec_tutorial.cli import main
+
+    assert main(["train", "--fanouts", "2", "--sampler", "pyg", "--data-dir", "/nonexistent"]) == 2
+    err = capsys.readouterr().err
+    assert "pyg-lib" in err and len(err.strip().splitlines()) == 1
+
+
+def test_sampler_names_are_checked() -> None:
+    with pytest.raises(ConfigError, match="sampler"):
+        step_sampler(build_graph(PATH), (2,), "dgl", generator=torch.Generator())
+    from gcnrec_tutorial.registry import RunConfig
+
+    with pytest.raises(ConfigError, match="sampler"):
+        RunConfig(fanouts=(2,), sampler="dgl")
