@@ -200,8 +200,8 @@ class PygSampler:
     """PyG's ``NeighborSampler`` over one graph, drawing what :func:`sample_edges` draws.
 
     Built once per graph (PyG sorts the edges into its CSC layout), then called
-    once per step. Its random choices come from torch's default generator
-    (seed it with :func:`torch.manual_seed`), not from the step's ``generator``.
+    once per step. Its random choices come from torch's default generator;
+    :func:`step_sampler` seeds it from the run's generator at every step.
     """
 
     def __init__(self, indptr: Tensor, indices: Tensor, fanouts: Sequence[int]) -> None:
@@ -212,7 +212,9 @@ class PygSampler:
         n = len(indptr) - 1
         node = torch.repeat_interleave(torch.arange(n), indptr[1:] - indptr[:-1])  # (E,)
         data = Data(edge_index=torch.stack([indices, node]), num_nodes=n)  # neighbour -> node
-        self.sampler = NeighborSampler(data, num_neighbors=list(check_fanouts(fanouts)))
+        with warnings.catch_warnings():  # "without pyg-lib ... deprecated": torch-sparse's path
+            warnings.filterwarnings("ignore", message=".*without a 'pyg-lib'", category=UserWarning)
+            self.sampler = NeighborSampler(data, num_neighbors=list(check_fanouts(fanouts)))
 
     def __call__(self, seeds: Tensor) -> Tensor:
         """``(2, E_s)`` directed edges ``node -> sampled neighbour``, as :func:`sample_edges`."""
@@ -238,5 +240,14 @@ def step_sampler(
     if sampler == "torch":
         return lambda seeds: sampled_graph(graph, seeds, fanouts, generator=generator, csr=csr)
     pyg = PygSampler(*csr, fanouts)
-    device = graph.adj.device
-    return lambda seeds: symmetric_graph(pyg(seeds), graph.num_users, graph.num_items).to(device)
+
+    def draw(seeds: Tensor) -> BipartiteGraph:
+        # PyG draws from torch's default generator: seed it from the step's generator, in
+        # a fork, so the run is reproducible from its seed and the global state untouched
+        step_seed = int(torch.randint(2**62, (1,), generator=generator))
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(step_seed)
+            edges = pyg(seeds)
+        return symmetric_graph(edges, graph.num_users, graph.num_items).to(graph.adj.device)
+
+    return draw

@@ -134,16 +134,23 @@ SAMPLER_CASES = ["torch", pytest.param("pyg", marks=needs_pyg)]
 
 @pytest.mark.parametrize("sampler", SAMPLER_CASES)
 def test_full_fanout_epoch_equals_the_full_batch_epoch(sampler: str) -> None:
-    """3 hops from a batch reach the whole (connected) graph: the same step, to the bit."""
+    """3 hops from a batch reach the whole (connected) graph: the same step, to the bit.
+
+    PyG's sampler takes a seed from the run's generator at every step, so the next
+    epoch's shuffle differs from full batch's: one epoch is compared for it, two for ours.
+    """
     train = random_train(25, 40, per_user=8, seed=3)
     graph = build_graph(train)
+    epochs = 2 if sampler == "torch" else 1
     results = []
     for fanouts in (None, (-1, -1, -1)):
         model = LightGCN(25, 40, embedding_dim=8, num_layers=3, seed=0)
         optimizer = torch.optim.Adam(model.parameters(), lr=0.01)
         config = TrainConfig(batch_size=64, l2=1e-4, fanouts=fanouts, sampler=sampler, device="cpu")
         generator = torch.Generator().manual_seed(0)
-        losses = [train_epoch(model, graph, optimizer, train, config, generator) for _ in range(2)]
+        losses = [
+            train_epoch(model, graph, optimizer, train, config, generator) for _ in range(epochs)
+        ]
         results.append((losses, model.embedding.weight.detach().clone()))
     assert results[0][0] == pytest.approx(results[1][0], rel=1e-6)
     torch.testing.assert_close(results[0][1], results[1][1], rtol=0, atol=1e-6)
@@ -204,3 +211,18 @@ def test_sampler_names_are_checked() -> None:
 
     with pytest.raises(ConfigError, match="sampler"):
         RunConfig(fanouts=(2,), sampler="dgl")
+
+
+@needs_pyg
+def test_pyg_steps_follow_the_run_seed_and_leave_torch_state_alone() -> None:
+    graph = build_graph(random_train(30, 50, per_user=12, seed=0))
+    seeds = torch.arange(10)
+    samples = []
+    for _ in range(2):
+        draw = step_sampler(graph, (3, 3), "pyg", generator=torch.Generator().manual_seed(7))
+        state = torch.get_rng_state()
+        samples.append([draw(seeds).edge_index for _ in range(3)])
+        assert torch.equal(torch.get_rng_state(), state)
+    for first, again in zip(*samples, strict=True):
+        assert torch.equal(first, again)
+    assert not torch.equal(samples[0][0], samples[0][1])  # a new sample at every step
