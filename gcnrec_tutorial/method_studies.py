@@ -195,5 +195,6 @@ def encoders_cold() -> TunedStudy:
 METHOD_STUDIES = (method_warm, method_cold, encoders_warm, encoders_cold)
 """The tuned studies, registered by :mod:`gcnrec_tutorial.studies`."""
 
-ENCODER_STUDIES = ("encoders-warm", "encoders-cold")
-"""Run by ``make results-encoders`` (after ``make results``), not by ``make results``."""
+ENCODER_STUDIES = tuple(make().name for make in (encoders_warm, encoders_cold))
+"""``("encoders-warm", "encoders-cold")``: run by ``make results-encoders`` (after ``make
+results``), not by ``make results``."""
