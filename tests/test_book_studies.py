@@ -47,3 +47,19 @@ def test_chapter_7_full_batch_is_the_tuned_lightgcn_of_method_warm() -> None:
     ]
     for label, config in study.runs:  # the mini-batch rows change the fan-outs only
         assert dataclasses.replace(config, fanouts=None) in full, label
+
+
+def test_the_pyg_study_repeats_a_row_with_pyg_sampler_only() -> None:
+    """minibatch-pyg: chapter 7's 25-25-25 runs, drawn by PyG; kept out of make results."""
+    ours = {(label, c.seed): c for label, c in book_studies.minibatch_ml100k().runs}
+    pyg = book_studies.minibatch_pyg()
+    assert pyg.cache == "method-warm"
+    for label, config in pyg.runs:
+        if label == "full batch":
+            assert config == ours[(label, config.seed)]
+        else:
+            assert config.sampler == "pyg"
+            mine = ours[("mini-batch 25-25-25", config.seed)]
+            assert dataclasses.replace(config, sampler="torch") == mine
+    assert set(book_studies.PYG_STUDIES) <= set(book_studies.chapter_studies())
+    assert not set(book_studies.PYG_STUDIES) & set(book_studies.results_studies())
