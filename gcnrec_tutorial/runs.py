@@ -55,6 +55,10 @@ def save_json(path: str | Path, payload: Any) -> Path:
     return atomic_write(path, to_json(payload))
 
 
+OPTIONAL_PACKAGES = ("pyg-lib", "torch-sparse", "torch-scatter")
+"""PyG's compiled extensions (``make pyg-sampler``; the ``"pyg"`` sampler of chapter 7)."""
+
+
 def provenance(device: str = "auto", *, seeds: list[int] | None = None) -> dict[str, Any]:
     """Where and how a result was produced: commit, versions, device, threads, seeds, time."""
     import platform
@@ -89,16 +93,20 @@ def provenance(device: str = "auto", *, seeds: list[int] | None = None) -> dict[
         "status", "--porcelain", "--untracked-files=no", "--", ":(top)", ":(top,exclude)results"
     )
     resolved = resolve_device(device)
+    versions = {
+        n: package_version(n)
+        for n in ("gcnrec-tutorial", "torch", "torch-geometric", "transformers", "numpy")
+    }
+    for name in OPTIONAL_PACKAGES:  # listed when installed: they can change a run's numbers
+        if (found := package_version(name)) is not None:
+            versions[name] = found
     return {
         "commit": commit,
         # True: the code that ran differs from `commit` (uncommitted changes to tracked files)
         "uncommitted_changes": None if changes is None else bool(changes),
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
         "python": platform.python_version(),
-        "versions": {
-            n: package_version(n)
-            for n in ("gcnrec-tutorial", "torch", "torch-geometric", "transformers", "numpy")
-        },
+        "versions": versions,
         "device": str(resolved),
         "device_name": torch.cuda.get_device_name(resolved)
         if resolved.type == "cuda"

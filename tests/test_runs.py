@@ -151,3 +151,21 @@ def test_a_changed_results_file_is_not_a_code_change() -> None:
         assert runs.provenance("cpu")["uncommitted_changes"] == before
     finally:
         path.write_bytes(original)
+
+
+def test_provenance_lists_pyg_extensions_only_when_installed(monkeypatch) -> None:
+    import importlib.metadata as metadata
+
+    real = metadata.version
+
+    def fake(name: str) -> str:
+        if name == "torch-sparse":
+            return "0.6.18"
+        if name in ("pyg-lib", "torch-scatter"):
+            raise metadata.PackageNotFoundError(name)
+        return real(name)
+
+    monkeypatch.setattr(metadata, "version", fake)
+    versions = runs.provenance("cpu")["versions"]
+    assert versions["torch-sparse"] == "0.6.18"
+    assert "pyg-lib" not in versions and "torch-scatter" not in versions
