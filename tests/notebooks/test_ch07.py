@@ -56,3 +56,10 @@ def test_live_scaling_measured_both_modes(rec: dict) -> None:
 def test_two_ranks_reproduce_one_process(rec: dict) -> None:
     assert rec["ddp"]["same_keys"] is True
     assert rec["ddp"]["max_gap"] < 1e-4
+
+
+def test_pyg_sampler_study_is_reported(rec: dict) -> None:
+    assert list(rec["minibatch_pyg"]) == ["mini-batch 25-25-25, PyG's sampler"]
+    for verdict in rec["minibatch_pyg"].values():
+        low, high = verdict["ci"]
+        assert low <= high and isinstance(verdict["within"], bool)
