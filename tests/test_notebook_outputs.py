@@ -67,3 +67,13 @@ def test_papermill_parses_the_parameters(path: Path) -> None:
     for name in ("small", "seed", "device", "data_dir"):
         assert re.search(rf"^\s+{name}: ", out, re.MULTILINE), f"{path.name}: {name} not parsed"
     assert "Unable to parse" not in out
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_every_cell_has_a_unique_id(path: Path) -> None:
+    """nbformat 4.5: a cell without an ``id`` is a warning today (an error in the book
+    build, which treats warnings as errors) and a hard error in future nbformat."""
+    cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
+    ids = [cell.get("id") for cell in cells]
+    assert None not in ids, [i for i, cell_id in enumerate(ids) if cell_id is None]
+    assert len(set(ids)) == len(ids)
