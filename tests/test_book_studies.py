@@ -32,6 +32,15 @@ def test_the_book_studies_are_registered_fair_and_seeded() -> None:
     assert {c.split for _, c in cold.runs} == {"cold-items"}
 
 
+def test_the_rating_comparison_has_the_method_studies_five_seeds() -> None:
+    """Chapter 6's rating table makes claims: five seeds, as every compared table."""
+    study = book_studies.rating_u1()
+    labels = {label for label, _ in study.runs}
+    for label in labels:
+        seeds = [c.seed for lab, c in study.runs if lab == label]
+        assert seeds == list(method_studies.SEEDS), label
+
+
 def test_chapter_7_full_batch_is_the_tuned_lightgcn_of_method_warm() -> None:
     """One LightGCN number across the book: chapter 7 reads method-warm's runs."""
     selected = studies.load_results("method-warm")["selected"]["LightGCN"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from gcnrec_tutorial import method_studies, rating_studies
-from gcnrec_tutorial.book_studies import SEEDS
+from gcnrec_tutorial.method_studies import SEEDS
 from tests.notebooks.conftest import records_of
 
 RATING = ("biases", "MF", "LightGCN", "early fusion", "late fusion", "gated fusion")
