@@ -203,6 +203,23 @@ def run_labelled(
     return out
 
 
+def mark_resumed(payload: dict[str, Any]) -> None:
+    """Say so in ``payload`` when some of its runs were trained at another commit.
+
+    A study resumed from its cache has a wall time that counts only the new runs;
+    it then records, as a tuned study always does, ``compute_seconds`` (the sum of
+    its runs' own times) and ``provenance["run_commits"]`` (every commit they came
+    from), which :func:`~gcnrec_tutorial.studies.provenance_line` prints.
+    """
+    results = [run["result"] for run in payload["runs"]]
+    commits = sorted({str(r["commit"]) for r in results if r.get("commit")})
+    if commits and commits != [payload["provenance"]["commit"]]:
+        payload["compute_seconds"] = round(
+            sum(float(r.get("run_seconds", 0.0)) for r in results), 3
+        )
+        payload["provenance"]["run_commits"] = commits
+
+
 def _text_key(config: RunConfig) -> tuple[Any, ...]:
     """What a run's text embeddings depend on (:func:`~gcnrec_tutorial.model_registry._text`)."""
     return (

@@ -28,7 +28,7 @@ from .errors import ConfigError, RunError
 from .metrics import paired_bootstrap
 from .rating_studies import BlendStudy, blend_runs
 from .registry import RunConfig
-from .run_cache import run_labelled
+from .run_cache import mark_resumed, run_labelled
 from .runs import provenance, save_json
 from .tuning import TunedStudy, run_tuned
 from .workers import mark_workers
@@ -121,6 +121,7 @@ def run_study(
         "runs": runs,
     }
     mark_workers(payload, jobs)  # the runs were trained by workers, not by this process
+    mark_resumed(payload)
     if results_dir is not None:
         save_json(Path(results_dir) / f"{study.name}.json", payload)
     return payload

@@ -160,3 +160,17 @@ def test_every_study_run_trains_on_one_thread(monkeypatch, tmp_path: Path) -> No
         assert torch.get_num_threads() == 2  # restored after each run
     finally:
         torch.set_num_threads(before)
+
+
+def test_a_study_resumed_from_runs_of_another_commit_says_so() -> None:
+    def payload(*commits: str) -> dict:
+        runs = [{"result": {"commit": c, "run_seconds": 10.0}} for c in commits]
+        return {"provenance": {"commit": "b"}, "wall_seconds": 1.0, "runs": runs}
+
+    fresh = payload("b", "b")
+    run_cache.mark_resumed(fresh)
+    assert "compute_seconds" not in fresh and "run_commits" not in fresh["provenance"]
+    resumed = payload("a", "b")
+    run_cache.mark_resumed(resumed)
+    assert resumed["compute_seconds"] == 20.0
+    assert resumed["provenance"]["run_commits"] == ["a", "b"]
