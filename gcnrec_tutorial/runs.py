@@ -111,9 +111,24 @@ def provenance(device: str = "auto", *, seeds: list[int] | None = None) -> dict[
         "device_name": torch.cuda.get_device_name(resolved)
         if resolved.type == "cuda"
         else platform.processor() or platform.machine(),
+        # the processor and the kernels torch dispatches on it (e.g. AVX2, AVX512): an MLP's
+        # last bits, and after many epochs its third decimal, can differ between them
+        "cpu": f"{_cpu_model() or platform.machine()}, {torch.backends.cpu.get_cpu_capability()}",
         "threads": torch.get_num_threads(),
         "seeds": seeds or [],
     }
+
+
+def _cpu_model() -> str | None:
+    """The processor's model name (Linux: ``/proc/cpuinfo``), or None where unknown."""
+    try:
+        text = Path("/proc/cpuinfo").read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return None
+    for line in text.splitlines():
+        if line.startswith("model name"):
+            return line.split(":", 1)[1].strip() or None
+    return None
 
 
 def save_run(

@@ -206,9 +206,10 @@ def provenance_line(payload: dict[str, Any]) -> str:
     workers = p.get("workers")
     count = p["threads"]
     threads = f"{workers} one-thread workers" if workers else f"{count} thread{'s' * (count != 1)}"
+    where = p.get("cpu", p["device_name"]) if p["device"] == "cpu" else p["device_name"]
     return (
         f"Study `{payload['study']}`: {len(payload['runs'])} runs, seeds {p['seeds']}, "
-        f"{made} on {p['device']} ({p['device_name']}, {threads}), "
+        f"{made} on {p['device']} ({where}, {threads}), "
         f"commit {commit}, {p['created']}; {versions}."
     )
 

@@ -169,3 +169,9 @@ def test_provenance_lists_pyg_extensions_only_when_installed(monkeypatch) -> Non
     versions = runs.provenance("cpu")["versions"]
     assert versions["torch-sparse"] == "0.6.18"
     assert "pyg-lib" not in versions and "torch-scatter" not in versions
+
+
+def test_provenance_names_the_processor_and_its_kernels() -> None:
+    """An MLP's numbers depend on the CPU's kernels (AVX2 vs AVX512): the provenance says which."""
+    cpu = runs.provenance("cpu")["cpu"]
+    assert cpu.endswith(", " + torch.backends.cpu.get_cpu_capability())

@@ -122,6 +122,9 @@ def test_a_tuned_study_says_its_training_time_and_commits() -> None:
     line = studies.provenance_line(payload)
     assert "10 min of training in 8 runs" in line  # 4 sweep + 6 - 2 reused seed-0 runs
     assert "commits 1111111111, 2222222222" in line
+    assert "(x86_64, 2 threads)" in line  # a file written before the provenance named the CPU
+    payload["provenance"]["cpu"] = "AMD EPYC, AVX512"
+    assert "(AMD EPYC, AVX512, 2 threads)" in studies.provenance_line(payload)
 
 
 def test_make_results_runs_every_study_a_chapter_loads() -> None:
