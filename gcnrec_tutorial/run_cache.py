@@ -203,21 +203,29 @@ def run_labelled(
     return out
 
 
-def mark_resumed(payload: dict[str, Any]) -> None:
-    """Say so in ``payload`` when some of its runs were trained at another commit.
+def record_runs(payload: dict[str, Any], results: list[dict[str, Any]]) -> None:
+    """Add what a study's runs cost and where they came from to ``payload``.
 
-    A study resumed from its cache has a wall time that counts only the new runs;
-    it then records, as a tuned study always does, ``compute_seconds`` (the sum of
-    its runs' own times) and ``provenance["run_commits"]`` (every commit they came
-    from), which :func:`~gcnrec_tutorial.studies.provenance_line` prints.
+    ``compute_seconds`` is the sum of the runs' own times (each result once) and
+    ``provenance["run_commits"]`` every commit they were trained at, both printed
+    by :func:`~gcnrec_tutorial.studies.provenance_line`.
+    """
+    payload["compute_seconds"] = round(sum(float(r.get("run_seconds", 0.0)) for r in results), 3)
+    payload["provenance"]["run_commits"] = sorted(
+        {str(r["commit"]) for r in results if r.get("commit")}
+    )
+
+
+def mark_resumed(payload: dict[str, Any]) -> None:
+    """:func:`record_runs` for a plain study with runs trained at another commit.
+
+    Resumed from its cache, a study's wall time counts only its new runs; a
+    tuned study records its runs always (:func:`~gcnrec_tutorial.tuning.run_tuned`).
     """
     results = [run["result"] for run in payload["runs"]]
-    commits = sorted({str(r["commit"]) for r in results if r.get("commit")})
-    if commits and commits != [payload["provenance"]["commit"]]:
-        payload["compute_seconds"] = round(
-            sum(float(r.get("run_seconds", 0.0)) for r in results), 3
-        )
-        payload["provenance"]["run_commits"] = commits
+    commits = {str(r["commit"]) for r in results if r.get("commit")}
+    if commits and commits != {payload["provenance"]["commit"]}:
+        record_runs(payload, results)
 
 
 def _text_key(config: RunConfig) -> tuple[Any, ...]:

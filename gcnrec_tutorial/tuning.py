@@ -42,7 +42,7 @@ from tqdm import tqdm
 from .dataset import Dataset
 from .errors import ConfigError
 from .registry import RunConfig
-from .run_cache import _prefetch, _runner
+from .run_cache import _prefetch, _runner, record_runs
 from .run_cache import reindex as reindex  # re-exported: tuning.reindex
 from .runs import provenance, save_json
 from .workers import mark_workers
@@ -234,12 +234,7 @@ def run_tuned(
     }
     mark_workers(payload, jobs)  # the runs were trained by workers, not by this process
     every: list[dict[str, Any]] = [r["result"] for r in runs]
-    payload["compute_seconds"] = round(
-        sum(float(r.get("run_seconds", 0.0)) for r in _unique(sweep_results + every)), 3
-    )
-    payload["provenance"]["run_commits"] = sorted(
-        {str(r.get("commit")) for r in sweep_results + every if r.get("commit")}
-    )
+    record_runs(payload, _unique(sweep_results + every))
     if results_dir is not None:
         save_json(Path(results_dir) / f"{study.name}.json", payload)
     return payload

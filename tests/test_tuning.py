@@ -77,6 +77,8 @@ def test_a_tuned_study_runs_on_data(tiny, tmp_path: Path) -> None:
     # Compute time is the sum over distinct runs (a sweep run reused as seed 0 counts once),
     # timed to the millisecond so that even a 2-epoch run on a fast machine is not 0.
     assert payload["compute_seconds"] > 0
+    # every run was trained here, now: the runs' commits are this checkout's
+    assert payload["provenance"]["run_commits"] == [payload["provenance"]["commit"]]
     assert all(r["result"]["run_seconds"] >= 0 for r in payload["runs"])
     assert all(r["result"]["epochs"] == 2 for r in payload["runs"])
     assert payload["provenance"]["seeds"] == [0, 1]
