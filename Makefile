@@ -53,12 +53,13 @@ unit: install
 # processes of one thread each train a study's runs in parallel (the numbers do not depend
 # on JOBS). An interrupted study resumes from results/.cache/NAME/ (delete it to start over).
 # `python benchmarks/results_budget.py` prints each study's recorded wall time against the
-# 2-hour budget on 2 CPU cores. Measured from a fresh clone on 2 CPU cores at commit 66342d8:
-# 144 min, over it (method-warm 69 min of it; benchmarks/records/make_results_66342d8.json).
-# Since then the feature GCN trains 2.2x faster and the blend's components run as separate
-# worker tasks: about 130 min, estimated from the runs' measured times (still over).
-# The MiniLM-vs-MPNet comparison is `make results-encoders` (measured: 48 min), run after
-# this: it reuses the method studies' runs and adds the MPNet encoding and runs.
+# 2-hour budget on 2 CPU cores. Measured from a fresh clone, nothing else running, JOBS=2:
+# 86 min at commit 92aea27 (method-warm 37 min of it; benchmarks/records/make_results_92aea27.json);
+# 144 min at commit 66342d8 on another machine of the same kind, where the studies both
+# measurements ran unchanged (ml-latest-small) took 1.5x as long (make_results_66342d8.json).
+# The MiniLM-vs-MPNet comparison is `make results-encoders` (measured: 38 min at 92aea27,
+# the MPNet install included), run after this: it reuses the method studies' runs and adds
+# the MPNet encoding and runs.
 JOBS ?= 2
 # $(call run-studies,PYTHON CODE PRINTING THE NAMES,TARGET): each study in turn, then the time.
 run-studies = set -e; start=$$(date +%s); \
